@@ -1,0 +1,98 @@
+"""The extract step for Picqer: probe the key, guard against a silent key change, run the dlt pipeline."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from pipelines.config import ConfigurationError, PicqerConfiguration
+from pipelines.picqer import CURSOR_STATE_KEY, FirstPage, picqer_source, purchase_order_params
+from pipelines.picqer.client import PicqerClient, Row
+from pipelines.picqer.key_kind import KeyKind, check_key_kind_change, previous_key_kind, probe_key_kind
+from pipelines.picqer.settings import FULFILMENT_CUSTOMERS_PATH, PURCHASE_ORDERS_PATH
+from pipelines.warehouse import make_pipeline
+
+logger = logging.getLogger(__name__)
+
+PIPELINE_NAME = "picqer"
+DATASET_NAME = "picqer_raw"
+
+
+@dataclass
+class PicqerExtractResult:
+    key_kind: KeyKind
+    key_kind_changed: bool
+    incremental: bool
+    """Whether purchase orders were read from a saved cursor rather than in full."""
+    request_count: int
+    row_counts: dict[str, int] = field(default_factory=dict)
+    """Rows loaded per table in this run."""
+
+
+def extract_picqer(
+    warehouse: Path, config: PicqerConfiguration, accept_key_change: bool = False
+) -> PicqerExtractResult:
+    client = PicqerClient(config.api_root(), config.api_key, _require_user_agent(config))
+    pipeline = make_pipeline(PIPELINE_NAME, DATASET_NAME, warehouse)
+    if warehouse.exists():
+        # The working folder may be gone (a new machine, a cleaned disk); the warehouse keeps the state too.
+        pipeline.sync_destination()
+    last_updated = _saved_cursor(pipeline.state)
+
+    probe = probe_key_kind(client)
+    first_order_page: Optional[FirstPage] = None
+    if probe.kind == KeyKind.SCOPED:
+        # A revoked key is refused on /suppliers too; reading the first order page now tells it apart from a
+        # scoped key before anything else happens. The page is the extract's own first page, not an extra read.
+        params = {**purchase_order_params(last_updated), "offset": 0}
+        first_order_page = FirstPage(last_updated, client.get_rows(PURCHASE_ORDERS_PATH, params))
+    changed = check_key_kind_change(previous_key_kind(warehouse), probe.kind, accept_key_change)
+
+    customers: Optional[list[Row]] = None
+    if probe.kind == KeyKind.ADMIN:
+        customers = [row for page in client.iter_pages(FULFILMENT_CUSTOMERS_PATH) for row in page]
+        _check_fulfilment_customer(config.fulfilment_customer_id, customers)
+
+    logger.info(
+        "Extracting Picqer from %s with a %s key into %s (%s)",
+        client.host, probe.kind.value, warehouse, "incremental" if last_updated else "full read",
+    )
+    source = picqer_source(
+        client,
+        probe,
+        fulfilment_customer_id=config.fulfilment_customer_id,
+        fulfilment_customers=customers,
+        first_order_page=first_order_page,
+        key_change_accepted=changed,
+    )
+    pipeline.run(source)
+    row_counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
+    logger.info("Picqer extract finished: %d requests, rows %s", client.request_count, row_counts)
+    return PicqerExtractResult(probe.kind, changed, bool(last_updated), client.request_count, row_counts)
+
+
+def _saved_cursor(state: dict) -> Optional[str]:
+    resources = state.get("sources", {}).get("picqer", {}).get("resources", {})
+    return resources.get("purchase_orders", {}).get(CURSOR_STATE_KEY)
+
+
+def _require_user_agent(config: PicqerConfiguration) -> str:
+    if not config.user_agent or not config.user_agent.strip():
+        raise ConfigurationError(
+            "Picqer requires a User-Agent naming your application and a contact: set sources.picqer.user_agent "
+            "(environment variable SOURCES__PICQER__USER_AGENT)."
+        )
+    return config.user_agent
+
+
+def _check_fulfilment_customer(customer_id: Optional[int], customers: list[Row]) -> None:
+    if customer_id is None:
+        return
+    known = sorted(int(customer["idfulfilment_customer"]) for customer in customers)
+    if customer_id not in known:
+        raise ConfigurationError(
+            f"sources.picqer.fulfilment_customer_id is {customer_id}, but this Picqer account has no such "
+            f"fulfilment client (it has {known}). Set it to one of those, or remove it to read every client."
+        )

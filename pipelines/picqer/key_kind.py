@@ -1,0 +1,95 @@
+"""Detect whether the Picqer API key is an admin (unscoped) key or one scoped to a fulfilment client."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import duckdb
+
+from pipelines.picqer.client import PicqerClient, Row
+from pipelines.picqer.settings import SUPPLIERS_PATH
+
+logger = logging.getLogger(__name__)
+
+KEY_CHANGE_EXIT_STATUS = 3
+
+
+class KeyKind(str, enum.Enum):
+    ADMIN = "admin"
+    SCOPED = "scoped"
+
+
+@dataclass(frozen=True)
+class KeyProbe:
+    kind: KeyKind
+    suppliers_status: int
+    first_supplier_page: Optional[list[Row]]
+    """The first page of active suppliers when the key can read them, reused by the extract."""
+
+
+class KeyKindChangedError(RuntimeError):
+    """The key kind differs from the one the warehouse was loaded with, and the change was not accepted."""
+
+    exit_status = KEY_CHANGE_EXIT_STATUS
+
+
+def probe_key_kind(client: PicqerClient) -> KeyProbe:
+    """Read the first page of `/suppliers`: a list means an admin key, 401 or 403 a scoped key.
+
+    Picqer does not document which of the two a scoped key gets, so both count. A revoked key also gets 401 here;
+    the extract tells it apart because it is rejected on purchase orders too.
+    """
+    response = client.get(SUPPLIERS_PATH, {"offset": 0})
+    if response.rows is not None:
+        kind = KeyKind.ADMIN
+    elif response.status_code in (401, 403):
+        kind = KeyKind.SCOPED
+    else:
+        raise client.error_for(SUPPLIERS_PATH, response)
+    logger.info("Picqer key probe on %s: HTTP %d, key kind %s", SUPPLIERS_PATH, response.status_code, kind.value)
+    return KeyProbe(kind, response.status_code, response.rows)
+
+
+def previous_key_kind(warehouse: Path) -> Optional[KeyKind]:
+    """Return the key kind of the last recorded run of this warehouse, or None before its first run."""
+    if not warehouse.exists():
+        return None
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        exists = connection.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'picqer_raw' and table_name = 'key_probes'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return None
+        row = connection.execute(
+            "select key_kind from picqer_raw.key_probes order by probed_at desc limit 1"
+        ).fetchone()
+    return KeyKind(row[0]) if row else None
+
+
+def check_key_kind_change(previous: Optional[KeyKind], current: KeyKind, accept_change: bool) -> bool:
+    """Return whether this run changes the key kind, raising KeyKindChangedError when the change is not accepted."""
+    if previous is None or previous == current:
+        return False
+    if accept_change:
+        logger.warning("Picqer key kind changed from %s to %s; the change is accepted", previous.value, current.value)
+        return True
+    if current == KeyKind.ADMIN:
+        consequence = (
+            "the key can now read supplier objects. With --accept-key-change, suppliers that were derived from "
+            "purchase-order names are matched to those objects and orders follow them."
+        )
+    else:
+        consequence = (
+            "the key can no longer read supplier objects. With --accept-key-change, the last-known supplier "
+            "objects are kept and new orders' names are resolved against them."
+        )
+    raise KeyKindChangedError(
+        f"The Picqer key kind changed from {previous.value} to {current.value} since the last run of this "
+        f"warehouse: {consequence} Nothing was loaded. Run again with --accept-key-change to carry out the change, "
+        "or restore the previous key."
+    )
