@@ -16,6 +16,7 @@ from pipelines import job
 from pipelines.config import ConfigurationError
 from pipelines.picqer.client import PicqerError
 from pipelines.picqer.key_kind import KeyKindChangedError
+from pipelines.sandbox.serve import add_serve_arguments, serve_from_arguments
 from pipelines.transform import TransformError
 from pipelines.warehouse import WarehouseBusyError
 
@@ -66,17 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="sandbox_command", required=True, metavar="SANDBOX_COMMAND"
     )
     serve = sandbox.add_parser("serve", help="serve the fake APIs on 127.0.0.1 until interrupted")
-    serve.add_argument("--data", type=Path, help="dataset folder in the sample's format (default: the sample)")
-    serve.add_argument("--port", type=int, default=8410, help="Picqer port (default 8410); Optiply uses PORT+1")
-    serve.add_argument("--optiply-state", type=Path, help="JSON file that keeps Optiply's suppliers between runs")
-    serve.add_argument(
-        "--suppliers-denied-status", type=int, choices=(401, 403), default=401,
-        help="HTTP status a scoped key gets on /suppliers (default 401)",
-    )
-    serve.add_argument(
-        "--fault", action="append", default=[], metavar="KIND[:PATH_PREFIX[:COUNT]]",
-        help="inject a fault into Picqer: html_500, status, rate_limit, slow, drop, truncated_json (repeatable)",
-    )
+    add_serve_arguments(serve)
 
     names = commands.add_parser("names", help="supplier-name tools").add_subparsers(
         dest="names_command", required=True, metavar="NAMES_COMMAND"
@@ -114,8 +105,6 @@ def _dispatch(arguments: argparse.Namespace) -> int:
 
         return run_demo(fresh=arguments.fresh)
     if command == "sandbox":
-        from pipelines.sandbox.serve import serve_from_arguments
-
         return serve_from_arguments(arguments)
     if command == "names":
         from pipelines.names.evaluate import main as evaluate_main
