@@ -33,6 +33,8 @@ class PicqerConfiguration(BaseConfiguration):
     subdomain: Optional[str] = None
     base_url: Optional[str] = None
     fulfilment_customer_id: Optional[int] = None
+    max_concurrent_requests: int = 4
+    """Most list pages requested at once; 1 reads one page at a time."""
 
     def api_root(self) -> str:
         """Return the API root without a trailing slash: `base_url` when set, else built from `subdomain`."""

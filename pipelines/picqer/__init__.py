@@ -74,7 +74,7 @@ def purchase_orders(client: PicqerClient, first_page: Optional[FirstPage] = None
     """Yield purchase orders changed since the last run, re-reading UPDATED_LOOKBACK before the cursor.
 
     The cursor is the largest `updated` string Picqer returned, kept as Picqer wrote it so that it round-trips in
-    the API's own time zone; it is never compared with this machine's clock. It is saved only when the whole
+    the API's own time zone. It is never compared with this machine's clock. It is saved only when the whole
     list was read, so a killed run starts again from the previous cursor and the merge removes the overlap.
     """
     state = dlt.current.resource_state()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Iterator, Mapping, Optional
@@ -12,10 +14,13 @@ from urllib.parse import urlsplit
 
 import requests
 
+from pipelines.picqer.pacing import RateLimitPacer
 from pipelines.picqer.settings import (
     BACKOFF_BASE_SECONDS,
     BACKOFF_MAX_SECONDS,
+    DEFAULT_MAX_CONCURRENCY,
     MAX_ATTEMPTS,
+    MAX_RATE_LIMITED_ATTEMPTS,
     PAGE_SIZE,
     RATE_LIMIT_WAIT_SECONDS,
     REQUEST_TIMEOUT_SECONDS,
@@ -55,15 +60,30 @@ class PicqerResponse:
 class PicqerClient:
     """Reads Picqer with HTTP Basic auth (the key is the user name), retrying what is safe to retry.
 
-    A 429 was not processed by Picqer, so the exact same request (offset included) is sent again.
+    A 429 was not processed by Picqer, so the exact same request (offset included) is sent again. List pages are
+    fetched `max_concurrency` at a time at most, paced by the rate-limit headers; 1 reads one page at a time.
     """
 
-    def __init__(self, api_root: str, api_key: str, user_agent: str, session: Optional[requests.Session] = None):
+    def __init__(
+        self,
+        api_root: str,
+        api_key: str,
+        user_agent: str,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        timeout_seconds: float = REQUEST_TIMEOUT_SECONDS,
+        session: Optional[requests.Session] = None,
+    ):
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
         self.api_root = api_root.rstrip("/")
         self.host = urlsplit(self.api_root).netloc
+        self.max_concurrency = max_concurrency
+        self.timeout_seconds = timeout_seconds
         self.session = session or requests.Session()
         self.session.auth = (api_key, "")
         self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
+        self.pacer = RateLimitPacer()
+        self._count_lock = threading.Lock()
         self.request_count = 0
 
     def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> PicqerResponse:
@@ -74,37 +94,52 @@ class PicqerClient:
         """
         url = f"{self.api_root}{path}"
         last_problem = ""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            self.request_count += 1
+        failures = 0
+        rate_limited = 0
+        while True:
+            self.pacer.wait_turn()
+            with self._count_lock:
+                self.request_count += 1
+            started = time.monotonic()
             try:
-                reply = self.session.get(url, params=params, timeout=REQUEST_TIMEOUT_SECONDS)
+                reply = self.session.get(url, params=params, timeout=self.timeout_seconds)
             except (requests.ConnectionError, requests.Timeout) as error:
+                failures += 1
                 last_problem = f"{type(error).__name__}"
-                wait = _backoff_seconds(attempt)
+                wait = _backoff_seconds(failures)
             else:
-                if reply.status_code not in RETRYABLE_STATUSES:
+                self.pacer.observe(reply.headers, time.monotonic() - started)
+                if reply.status_code == 429:
+                    # Not processed by Picqer, so it has a budget of its own and does not count as a failure.
+                    rate_limited += 1
+                    last_problem = f"HTTP 429: {_error_message(reply)}"
+                    wait = _retry_wait_seconds(reply, rate_limited)
+                    self.pacer.pause(wait)
+                elif reply.status_code not in RETRYABLE_STATUSES:
                     response = _decode(reply, path)
                     if response is not None:
                         return response
+                    failures += 1
                     last_problem = "a 2xx reply whose body is not a JSON array"
-                    wait = _backoff_seconds(attempt)
+                    wait = _backoff_seconds(failures)
                 else:
+                    failures += 1
                     last_problem = f"HTTP {reply.status_code}: {_error_message(reply)}"
-                    wait = _retry_wait_seconds(reply, attempt)
-            if attempt == MAX_ATTEMPTS:
+                    wait = _retry_wait_seconds(reply, failures)
+            if failures >= MAX_ATTEMPTS or rate_limited >= MAX_RATE_LIMITED_ATTEMPTS:
                 break
             logger.warning(
-                "Picqer GET %s %s failed (%s); retrying in %.1f s (attempt %d of %d)",
-                path, _describe_params(params), last_problem, wait, attempt + 1, MAX_ATTEMPTS,
+                "Picqer GET %s %s failed (%s); retrying in %.1f s (%d failures, %d rate-limited so far)",
+                path, _describe_params(params), last_problem, wait, failures, rate_limited,
             )
             time.sleep(wait)
         raise PicqerUnavailableError(
-            f"Picqer GET {path} {_describe_params(params)} on {self.host} failed {MAX_ATTEMPTS} times; the last "
-            f"failure was {last_problem}. Try again later."
+            f"Picqer GET {path} {_describe_params(params)} on {self.host} gave up after {failures} failures and "
+            f"{rate_limited} rate-limited replies; the last was {last_problem}. Try again later."
         )
 
     def get_rows(self, path: str, params: Optional[Mapping[str, Any]] = None) -> list[Row]:
-        """GET a list page and return its rows, raising a PicqerError that says what to fix for any 4xx."""
+        """GET a list page and return its rows, raising a PicqerError that names the setting to fix for any 4xx."""
         response = self.get(path, params)
         if response.rows is not None:
             return response.rows
@@ -113,22 +148,37 @@ class PicqerClient:
     def iter_pages(
         self, path: str, params: Optional[Mapping[str, Any]] = None, first_page: Optional[list[Row]] = None
     ) -> Iterator[list[Row]]:
-        """Yield every page of a list endpoint, stopping after the first page shorter than PAGE_SIZE.
+        """Yield every page of a list endpoint in offset order, stopping after the first page shorter than PAGE_SIZE.
 
-        `first_page` is the reply to offset 0 when the caller already has it (the key probe reads the first
-        supplier page), so it is not requested twice.
+        Pages ahead of the one being yielded are requested concurrently. Picqer gives no total, so requests already
+        in flight past the last page are wasted. To keep them few, the window starts at one request and grows only
+        to what the rate limit can use at the observed latency. `first_page` is the reply to offset 0
+        when the caller already has it (the key probe reads the first supplier page), so it is not requested again.
         """
-        offset = 0
-        page = first_page
-        while True:
-            if page is None:
-                page = self.get_rows(path, {**(params or {}), "offset": offset})
-            if page:
-                yield page
-            if len(page) < PAGE_SIZE:
-                return
-            offset += PAGE_SIZE
-            page = None
+        base = dict(params or {})
+        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="picqer-page") as pool:
+            in_flight: dict[int, Future[list[Row]]] = {}
+            next_offset = 0
+            if first_page is not None:
+                done: Future[list[Row]] = Future()
+                done.set_result(first_page)
+                in_flight[0] = done
+                next_offset = PAGE_SIZE
+            offset = 0
+            window = 1
+            while True:
+                while len(in_flight) < window or offset not in in_flight:
+                    in_flight[next_offset] = pool.submit(self.get_rows, path, {**base, "offset": next_offset})
+                    next_offset += PAGE_SIZE
+                page = in_flight.pop(offset).result()
+                if page:
+                    yield page
+                if len(page) < PAGE_SIZE:
+                    for pending in in_flight.values():
+                        pending.cancel()
+                    return
+                offset += PAGE_SIZE
+                window = min(window * 2, self.pacer.useful_concurrency(self.max_concurrency))
 
     def error_for(self, path: str, response: PicqerResponse) -> PicqerError:
         status = response.status_code

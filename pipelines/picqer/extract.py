@@ -34,7 +34,9 @@ class PicqerExtractResult:
 def extract_picqer(
     warehouse: Path, config: PicqerConfiguration, accept_key_change: bool = False
 ) -> PicqerExtractResult:
-    client = PicqerClient(config.api_root(), config.api_key, _require_user_agent(config))
+    client = PicqerClient(
+        config.api_root(), config.api_key, _require_user_agent(config), max_concurrency=config.max_concurrent_requests
+    )
     pipeline = make_pipeline(PIPELINE_NAME, DATASET_NAME, warehouse)
     if warehouse.exists():
         # The working folder may be gone (a new machine, a cleaned disk); the warehouse keeps the state too.

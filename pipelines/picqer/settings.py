@@ -16,9 +16,15 @@ that sort before the newest value already read; undocumented inclusivity of `upd
 second are covered by the same overlap. Rows read twice are merged on their primary key.
 """
 
+DEFAULT_MAX_CONCURRENCY = 4
+"""Most list pages in flight at once. Four keep up with 500 requests a minute while replies take under 480 ms."""
+
 REQUEST_TIMEOUT_SECONDS = 60.0
 MAX_ATTEMPTS = 6
-"""Attempts per request before a retryable failure (429, 5xx, dropped connection, broken body) becomes fatal."""
+"""Failures per request (5xx, HTML page, dropped connection, timeout, broken body) before the extract stops."""
+
+MAX_RATE_LIMITED_ATTEMPTS = 30
+"""429 replies per request before the extract stops: about ten minutes at Picqer's usual wait."""
 
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 30.0
