@@ -1,0 +1,1 @@
+"""Supplier-name resolution around the dbt models: measuring the rules against labelled names."""
