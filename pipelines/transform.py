@@ -36,6 +36,7 @@ def run_dbt_build(warehouse: Path, extra_args: tuple[str, ...] = ()) -> None:
         name: value for name, value in os.environ.items() if not name.startswith(("SOURCES__", "OPTIPLY__"))
     }
     environment["WAREHOUSE__PATH"] = str(warehouse)
+    environment["DO_NOT_TRACK"] = "1"
     logger.info("Running dbt build on %s", warehouse)
     completed = subprocess.run(command, cwd=PROJECT_DIR, env=environment, check=False)
     if completed.returncode != 0:

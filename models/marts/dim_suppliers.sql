@@ -18,6 +18,13 @@ purchase_orders as (
 
 ),
 
+latest_key_probe as (
+
+    select * from {{ ref('stg_picqer__key_probes') }}
+    where is_latest
+
+),
+
 order_supplier_keys as (
 
     select * from {{ ref('int_purchase_orders__supplier_keys') }}
@@ -71,7 +78,8 @@ suppliers_from_picqer_objects as (
         city,
         region,
         country_code,
-        language
+        language,
+        loaded_at as object_loaded_at
 
     from picqer_suppliers
 
@@ -234,11 +242,20 @@ final as (
         coalesce(order_facts.purchase_order_count, 0) as purchase_order_count,
         order_facts.first_ordered_at,
         order_facts.last_ordered_at,
-        coalesce(order_facts.name_variant_count, 0) as name_variant_count
+        coalesce(order_facts.name_variant_count, 0) as name_variant_count,
+        -- When the supplier object was last read from Picqer. A scoped key cannot read supplier objects, so after a
+        -- switch from an admin key the last-known objects stay, and is_object_refreshed turns false.
+        all_suppliers.object_loaded_at,
+        case
+            when all_suppliers.supplier_source = 'picqer_supplier'
+                then all_suppliers.object_loaded_at is not null and latest_key_probe.key_kind = 'admin'
+        end as is_object_refreshed
 
     from all_suppliers
     left join order_facts
         on all_suppliers.supplier_key = order_facts.supplier_key
+    left join latest_key_probe
+        on true
 
 )
 

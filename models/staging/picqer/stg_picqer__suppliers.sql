@@ -27,7 +27,8 @@ source as (
         null as emailaddress,
         null as remarks,
         null as language,
-        null as active
+        null as active,
+        null as _dlt_load_id
     where false
 
 ),
@@ -49,7 +50,9 @@ renamed as (
         cast(emailaddress as varchar) as email_address,
         cast(remarks as varchar) as remarks,
         cast(language as varchar) as language,
-        cast(active as boolean) as is_active
+        cast(active as boolean) as is_active,
+        -- dlt load ids are the load's start time in Unix seconds.
+        to_timestamp(cast(_dlt_load_id as double)) as loaded_at
 
     from source
 
