@@ -142,7 +142,13 @@ def test_scoped_key_reads_only_its_client_and_no_suppliers(picqer_sandbox: Sandb
     assert query(warehouse, "select distinct idfulfilment_customer from picqer_raw.purchase_orders") == [(12,)]
     assert count(warehouse, "picqer_raw.suppliers") == 0
     assert picqer_paths(picqer_sandbox).count("/suppliers") == 1, "only the probe touches /suppliers"
-    assert query(warehouse, "select key_kind from picqer_raw.key_probes") == [("scoped",)]
+    assert query(warehouse, "select key_kind, fulfilment_customer_id from picqer_raw.key_probes") == [("scoped", 12)]
+
+
+def test_scoped_key_rejects_other_configured_client(picqer_sandbox: Sandbox, warehouse: Path) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        extract_picqer(warehouse, picqer_config(picqer_sandbox, api_key=picqer_scoped_key(12), fulfilment_customer_id=15))
+    assert "fulfilment client 12" in str(raised.value)
 
 
 @pytest.mark.parametrize("denied_status", [401, 403])

@@ -9,8 +9,14 @@ from typing import Optional
 
 from pipelines.config import ConfigurationError, PicqerConfiguration
 from pipelines.picqer import CURSOR_STATE_KEY, FirstPage, picqer_source, purchase_order_params
-from pipelines.picqer.client import PicqerClient, Row
-from pipelines.picqer.key_kind import KeyKind, check_key_kind_change, previous_key_kind, probe_key_kind
+from pipelines.picqer.client import PicqerClient, PicqerError, Row
+from pipelines.picqer.key_kind import (
+    KeyKind,
+    PreviousProbe,
+    check_key_kind_change,
+    previous_probe,
+    probe_key_kind,
+)
 from pipelines.picqer.settings import FULFILMENT_CUSTOMERS_PATH, PURCHASE_ORDERS_PATH
 from pipelines.warehouse import make_pipeline
 
@@ -50,7 +56,11 @@ def extract_picqer(
         # scoped key before anything else happens. The page is the extract's own first page, not an extra read.
         params = {**purchase_order_params(last_updated), "offset": 0}
         first_order_page = FirstPage(last_updated, client.get_rows(PURCHASE_ORDERS_PATH, params))
-    changed = check_key_kind_change(previous_key_kind(warehouse), probe.kind, accept_key_change)
+    previous = previous_probe(warehouse)
+    changed = check_key_kind_change(previous.kind if previous else None, probe.kind, accept_key_change)
+    customer_id = config.fulfilment_customer_id
+    if probe.kind == KeyKind.SCOPED and first_order_page is not None:
+        customer_id = _scoped_key_customer(config.fulfilment_customer_id, first_order_page.rows, previous)
 
     customers: Optional[list[Row]] = None
     if probe.kind == KeyKind.ADMIN:
@@ -64,7 +74,7 @@ def extract_picqer(
     source = picqer_source(
         client,
         probe,
-        fulfilment_customer_id=config.fulfilment_customer_id,
+        fulfilment_customer_id=customer_id,
         fulfilment_customers=customers,
         first_order_page=first_order_page,
         key_change_accepted=changed,
@@ -87,6 +97,37 @@ def _require_user_agent(config: PicqerConfiguration) -> str:
             "(environment variable SOURCES__PICQER__USER_AGENT)."
         )
     return config.user_agent
+
+
+def _scoped_key_customer(
+    configured: Optional[int], first_page: list[Row], previous: Optional[PreviousProbe]
+) -> Optional[int]:
+    """Return the fulfilment client a scoped key belongs to, for the record every run keeps.
+
+    Picqer does not say which client a scoped key belongs to, but every order it returns carries it. The client
+    must be recorded: after a switch from an admin key, the warehouse also holds other clients' orders, and only
+    this client's may count. With no order on this page (an incremental run without changes), the client of the
+    previous scoped run carries over.
+    """
+    seen = {order.get("idfulfilment_customer") for order in first_page} - {None}
+    if len(seen) > 1:
+        raise PicqerError(
+            f"The scoped Picqer key returned purchase orders of several fulfilment clients {sorted(seen)}; "
+            "a scoped key reads one client only. Check sources.picqer.api_key."
+        )
+    if seen:
+        (inferred,) = seen
+        if configured is not None and configured != inferred:
+            raise ConfigurationError(
+                f"sources.picqer.fulfilment_customer_id is {configured}, but the scoped API key belongs to "
+                f"fulfilment client {inferred}. Set it to {inferred}, or remove it."
+            )
+        return int(inferred)
+    if configured is not None:
+        return configured
+    if previous is not None and previous.kind == KeyKind.SCOPED:
+        return previous.fulfilment_customer_id
+    return None
 
 
 def _check_fulfilment_customer(customer_id: Optional[int], customers: list[Row]) -> None:

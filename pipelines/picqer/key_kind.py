@@ -54,8 +54,14 @@ def probe_key_kind(client: PicqerClient) -> KeyProbe:
     return KeyProbe(kind, response.status_code, response.rows)
 
 
-def previous_key_kind(warehouse: Path) -> Optional[KeyKind]:
-    """Return the key kind of the last recorded run of this warehouse, or None before its first run."""
+@dataclass(frozen=True)
+class PreviousProbe:
+    kind: KeyKind
+    fulfilment_customer_id: Optional[int]
+
+
+def previous_probe(warehouse: Path) -> Optional[PreviousProbe]:
+    """Return the key kind and client of the last recorded run of this warehouse, or None before its first run."""
     if not warehouse.exists():
         return None
     with duckdb.connect(str(warehouse), read_only=True) as connection:
@@ -66,9 +72,9 @@ def previous_key_kind(warehouse: Path) -> Optional[KeyKind]:
         if not exists or not exists[0]:
             return None
         row = connection.execute(
-            "select key_kind from picqer_raw.key_probes order by probed_at desc limit 1"
+            "select key_kind, fulfilment_customer_id from picqer_raw.key_probes order by probed_at desc limit 1"
         ).fetchone()
-    return KeyKind(row[0]) if row else None
+    return PreviousProbe(KeyKind(row[0]), row[1]) if row else None
 
 
 def check_key_kind_change(previous: Optional[KeyKind], current: KeyKind, accept_change: bool) -> bool:
