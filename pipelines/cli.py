@@ -109,7 +109,7 @@ def _dispatch(arguments: argparse.Namespace) -> int:
     if command == "names":
         from pipelines.names.evaluate import main as evaluate_main
 
-        return evaluate_main(arguments.file)
+        return evaluate_main([str(arguments.file)])
     raise AssertionError(f"unhandled command {command}")
 
 
