@@ -1,5 +1,6 @@
 -- One row per supplier derived from typed names (key 'name:<normalised name with dashes>') that at least one
--- purchase order belongs to. The display name is the spelling typed on most of its orders, trimmed.
+-- purchase order belongs to. The display name is the spelling typed on most of its orders, trimmed. An exported
+-- supplier keeps its older key (int_supplier_names__stable_keys), so its key can spell an older normalised name.
 
 with
 
@@ -18,6 +19,12 @@ purchase_orders as (
 resolved_names as (
 
     select * from {{ ref('int_supplier_names__resolved') }}
+
+),
+
+stable_keys as (
+
+    select * from {{ ref('int_supplier_names__stable_keys') }}
 
 ),
 
@@ -65,17 +72,20 @@ display_names as (
 
 ),
 
--- The normalised name the key was derived from. A key that only an override points to takes the normalised
--- form of its display name.
+-- The normalised name that today's rules derive the key from, also for a kept older key. A key that only an
+-- override points to takes the normalised form of its display name.
 key_names as (
 
     select
-        supplier_key,
-        min(normalised_name) as normalised_name
+        stable_keys.supplier_key,
+        min(resolved_names.normalised_name) as normalised_name
 
     from resolved_names
-    where resolution_rule in ('normalised_name_match', 'own_supplier')
-    group by supplier_key
+    inner join stable_keys
+        on resolved_names.supplier_key = stable_keys.derived_supplier_key
+
+    where resolved_names.resolution_rule in ('normalised_name_match', 'own_supplier')
+    group by stable_keys.supplier_key
 
 ),
 

@@ -47,8 +47,8 @@ named as (
 
     select
         *,
-        -- TODO: the key changes when a new normaliser version changes the normalised name; keys that stay
-        -- stable across versions need a stored key history.
+        -- The key changes when the normalised name does (a new normaliser version or legal form). A supplier
+        -- that was exported keeps its older key through int_supplier_names__stable_keys.
         case
             when flag_reason in ('missing_name', 'empty_name') then null
             else 'name:' || replace(normalised_name, ' ', '-')

@@ -5,6 +5,7 @@
 -- Audit examples:
 --   why does this name map here?   select * from supplier_name_mappings where supplier_name = 'Jansen B.V.'
 --   which names map to a supplier? select * from supplier_name_mappings where supplier_key = 'picqer:1254'
+--   which exported keys were kept?  select * from supplier_name_mappings where key_origin = 'kept_from_link'
 
 with
 
@@ -14,22 +15,34 @@ resolved_names as (
 
 ),
 
+stable_keys as (
+
+    select * from {{ ref('int_supplier_names__stable_keys') }}
+
+),
+
 final as (
 
     select
-        supplier_name,
-        normalised_name,
-        normaliser_version,
-        supplier_key,
-        resolution_rule,
-        rule_evidence,
-        purchase_order_count,
-        first_used_at,
-        last_used_at,
-        is_flagged,
-        flag_reason
+        resolved_names.supplier_name,
+        resolved_names.normalised_name,
+        resolved_names.normaliser_version,
+        stable_keys.supplier_key,
+        resolved_names.supplier_key as derived_supplier_key,
+        stable_keys.key_origin,
+        -- Exported keys that a bridging spelling merged into this supplier; their links are left as they are.
+        stable_keys.left_behind_supplier_keys as previous_supplier_key,
+        resolved_names.resolution_rule,
+        resolved_names.rule_evidence,
+        resolved_names.purchase_order_count,
+        resolved_names.first_used_at,
+        resolved_names.last_used_at,
+        resolved_names.is_flagged,
+        resolved_names.flag_reason
 
     from resolved_names
+    inner join stable_keys
+        on resolved_names.supplier_key = stable_keys.derived_supplier_key
 
 )
 

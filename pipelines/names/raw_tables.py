@@ -49,7 +49,9 @@ create table picqer_raw.suppliers (
     remarks varchar,
     language varchar,
     active boolean,
-    comment_count bigint
+    comment_count bigint,
+    -- dlt's load id (Unix seconds as text); staging reads it as the time the supplier objects were last read.
+    _dlt_load_id varchar
 )
 """
 
