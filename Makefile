@@ -20,5 +20,9 @@ demo: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/pytest
 
+## bench: benchmark extract, load, dbt build and name resolution on generated accounts; rewrites docs/benchmarks.md
+bench: $(INSTALLED)
+	$(BIN)/python -m pipelines.bench
+
 clean:
 	rm -rf $(VENV) warehouse target logs

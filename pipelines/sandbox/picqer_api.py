@@ -59,6 +59,9 @@ class PicqerApi(SandboxApi):
             int(customer["idfulfilment_customer"]): customer for customer in dataset.fulfilment_customers
         }
         self._revoked_keys: set[str] = set()
+        # Orders sorted by id, rebuilt only after a change: sorting on every page made accounts of 100,000s of
+        # generated orders take a quarter of a second per page.
+        self._sorted_orders: list[JsonObject] | None = None
         self._limiter = SlidingWindowLimiter()
 
     # Changes that tests make to the account while the server runs.
@@ -71,6 +74,7 @@ class PicqerApi(SandboxApi):
             )
         with self.lock:
             self._purchase_orders[order["idpurchaseorder"]] = copy.deepcopy(order)
+            self._sorted_orders = None
 
     def remove_supplier(self, idsupplier: int) -> None:
         """Delete a supplier object, as deleting it in Picqer does; its purchase orders keep the idsupplier."""
@@ -162,8 +166,11 @@ class PicqerApi(SandboxApi):
         return self.error_response(404, "Endpoint not found.", ERROR_CODE_NOT_FOUND)
 
     def _list_purchase_orders(self, request: ApiRequest) -> ApiResponse:
-        orders = [self._purchase_orders[key] for key in sorted(self._purchase_orders)]
-        orders = [order for order in orders if self._key_may_read(request, order)]
+        if self._sorted_orders is None:
+            self._sorted_orders = [self._purchase_orders[key] for key in sorted(self._purchase_orders)]
+        orders = self._sorted_orders
+        if request.key_kind != KEY_ADMIN:
+            orders = [order for order in orders if self._key_may_read(request, order)]
         raw_updated_after = request.query.get("updated_after")
         if raw_updated_after is not None:
             if not _is_timestamp(raw_updated_after):
