@@ -50,8 +50,51 @@ name_shapes as (
 
 ),
 
--- NOTE: this compares every name with every name of similar length; fine for thousands of names, a blocking
--- key is needed for hundreds of thousands.
+-- Every test below implies that the two names share a blocking key: the compact name, the transliterated name,
+-- the sorted words, or (for a typo in one word) all words but the one at some position. Joining on those keys
+-- instead of comparing every name with every other keeps this close to linear in the number of names.
+blocking_keys as (
+
+    select normalised_name, 'compact:' || compact_name as blocking_key
+    from name_shapes
+
+    union all
+
+    select normalised_name, 'transliterated:' || transliterated_name
+    from name_shapes
+
+    union all
+
+    select normalised_name, 'words:' || array_to_string(list_sort(words), ' ')
+    from name_shapes
+
+    union all
+
+    select
+        normalised_name,
+        'typo:' || len(words) || ':' || position || ':'
+            || array_to_string(list_filter(words, lambda word, i: i <> position), ' ')
+    from (
+        select normalised_name, words, unnest(range(1, len(words) + 1)) as position
+        from name_shapes
+        where len(words) >= 2
+    )
+
+),
+
+candidate_pairs as (
+
+    select distinct
+        left_key.normalised_name,
+        right_key.normalised_name as similar_name
+
+    from blocking_keys as left_key
+    inner join blocking_keys as right_key
+        on left_key.blocking_key = right_key.blocking_key
+        and left_key.normalised_name <> right_key.normalised_name
+
+),
+
 pairs as (
 
     select
@@ -63,10 +106,13 @@ pairs as (
         left_name.words as left_words,
         right_name.words as right_words
 
-    from name_shapes as left_name
+    from candidate_pairs
+    inner join name_shapes as left_name
+        on candidate_pairs.normalised_name = left_name.normalised_name
     inner join name_shapes as right_name
-        on left_name.normalised_name <> right_name.normalised_name
-        and abs(length(left_name.compact_name) - length(right_name.compact_name)) <= 2
+        on candidate_pairs.similar_name = right_name.normalised_name
+
+    where abs(length(left_name.compact_name) - length(right_name.compact_name)) <= 2
 
 ),
 
