@@ -15,7 +15,7 @@
         remote_id varchar not null,
         payload_hash varchar not null,
         link_origin varchar not null
-            check (link_origin in ('created', 'adopted_by_remote_id', 'adopted_by_name')),
+            check (link_origin in ('created', 'adopted_by_remote_id', 'adopted_by_name', 'relinked')),
         linked_at timestamptz not null,
         sent_at timestamptz
     );
@@ -30,6 +30,11 @@
         status_code integer,
         optiply_supplier_id bigint,
         error varchar,
-        attempt integer
+        attempt integer,
+        -- Order of the request within its run, from 1; rows of one supplier share logged_at.
+        request_number integer
     );
+
+    -- Added after the first release: warehouses whose export_log predates it get the column here.
+    alter table optiply_sync.export_log add column if not exists request_number integer;
 {% endmacro %}

@@ -14,6 +14,8 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines import job
 from pipelines.config import ConfigurationError
+from pipelines.optiply.errors import OptiplyError
+from pipelines.optiply.plan import PlanError
 from pipelines.picqer.client import PicqerError
 from pipelines.picqer.key_kind import KeyKindChangedError
 from pipelines.sandbox.serve import add_serve_arguments, serve_from_arguments
@@ -129,7 +131,7 @@ def _run_guarded(step: Callable[[], int]) -> int:
             return _run_guarded(_reraise(cause))
         logger.error("The dlt pipeline failed at step %s: %s", error.step, cause or error)
         return EXIT_FAILED
-    except (PicqerError, TransformError, WarehouseBusyError, job.JobError) as error:
+    except (PicqerError, OptiplyError, PlanError, TransformError, WarehouseBusyError, job.JobError) as error:
         logger.error("%s", error)
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from pipelines.config import resolve_optiply_configuration, resolve_picqer_configuration, warehouse_path
-from pipelines.optiply.exporter import export_suppliers
+from pipelines.optiply.exporter import export_suppliers, format_plan
 from pipelines.optiply.source import load_optiply_suppliers
 from pipelines.picqer.extract import extract_picqer
 from pipelines.summary import RunSummary
@@ -74,10 +74,13 @@ def _extract_into(summary: RunSummary, accept_key_change: bool) -> None:
 def _export_into(summary: RunSummary, dry_run: bool) -> int:
     logger.info("Step 3 of 3: export suppliers to Optiply%s", " (dry run)" if dry_run else "")
     result = export_suppliers(summary.warehouse, resolve_optiply_configuration(), dry_run=dry_run)
+    if dry_run:
+        print(format_plan(result), flush=True)
     summary.export_counts = {
         "created": result.created,
         "adopted": result.adopted,
         "updated": result.updated,
+        "ignored": result.ignored,
         "unchanged": result.unchanged,
         "failed": result.failed,
     }

@@ -29,15 +29,19 @@ from test_optiply_support import (  # noqa: F401 (fixtures)
     client,
     create_warehouse,
     optiply_config,
+    insert_plan_payload,
     payload_hash,
     query,
     replan_from_links,
     sandbox,
     suppliers_with_remote_id,
     token_requests,
+    write_plan,
     writes,
 )
 
+# Optiply accepts a delivery time of 1 to 365 days only.
+REJECTED_PAYLOAD = {"name": "Te Lange Levertijd", "emails": [], "remoteId": "5004", "ignored": False, "deliveryTime": 999}
 NEW_SUPPLIER = PlanRow("picqer:5001", "5001", "create", "Nieuwe Leverancier B.V.", ("inkoop@nieuwe.example",))
 SECOND_NEW_SUPPLIER = PlanRow("picqer:5002", "5002", "create", "Tweede Leverancier", ())
 ADOPTED_SUPPLIER = PlanRow(
@@ -69,7 +73,7 @@ def log_rows(warehouse: Path) -> list[tuple]:
     return query(
         warehouse,
         "select run_id, supplier_key, action, method, status_code, optiply_supplier_id, error, attempt "
-        "from optiply_sync.export_log order by logged_at, attempt",
+        "from optiply_sync.export_log order by request_number",
     )
 
 
@@ -169,22 +173,99 @@ def test_update_keeps_link_origin(
     )
 
 
-def test_invalid_email_fails_one_supplier(
+def test_key_change_moves_link_to_successor(
     warehouse: Path, optiply_config: OptiplyConfiguration, client: OptiplyClient, sandbox: Sandbox
 ) -> None:
-    bad = PlanRow("picqer:5003", "5003", "create", "Slecht Adres B.V.", ("inkoop at slecht",))
+    name_supplier = PlanRow("name:bakker-logistics", "name:bakker-logistics", "create", "Bakker Logistics B.V.")
+    create_warehouse(warehouse, [name_supplier])
+    export_suppliers(warehouse, optiply_config, client=client)
+    optiply_id = links(warehouse)["name:bakker-logistics"][0]
+    successor = PlanRow(
+        "picqer:1294", "1294", "adopt", "Bakker Logistics B.V.",
+        optiply_supplier_id=optiply_id, adopted_by="key_change", replaces_supplier_key="name:bakker-logistics",
+    )
+    sandbox.optiply.requests.clear()
+
+    with duckdb.connect(str(warehouse)) as connection:
+        write_plan(connection, [successor])
+    result = export_suppliers(warehouse, optiply_config, client=client)
+
+    assert (result.adopted, result.created, result.failed) == (1, 0, 0)
+    assert [(request.method, request.path) for request in writes(sandbox)] == [("PATCH", f"/v1/suppliers/{optiply_id}")]
+    current_links = links(warehouse)
+    assert "name:bakker-logistics" not in current_links
+    assert current_links["picqer:1294"][0] == optiply_id
+    assert current_links["picqer:1294"][3] == "relinked"
+    assert [s["id"] for s in suppliers_with_remote_id(sandbox, OPTIPLY_COUPLING_ID, "1294")] == ["90001", str(optiply_id)]
+
+
+def test_invalid_email_left_out_and_logged(
+    warehouse: Path,
+    optiply_config: OptiplyConfiguration,
+    client: OptiplyClient,
+    sandbox: Sandbox,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bad = PlanRow("picqer:5003", "5003", "create", "Slecht Adres B.V.", ("inkoop at slecht", "info@slecht.example"))
     create_warehouse(warehouse, [NEW_SUPPLIER, bad])
+
+    with caplog.at_level(logging.INFO):
+        result = export_suppliers(warehouse, optiply_config, client=client)
+
+    assert (result.created, result.failed) == (2, 0)
+    assert result.payload_changes.emails_dropped == 1
+    created = suppliers_with_remote_id(sandbox, OPTIPLY_COUPLING_ID, "5003")
+    assert [supplier["attributes"]["emails"] for supplier in created] == [["info@slecht.example"]]
+    assert links(warehouse)["picqer:5003"][2] == payload_hash(bad.payload())
+    assert "left out the e-mail address 'inkoop at slecht'" in caplog.text
+    assert "1 invalid e-mail addresses left out" in caplog.text
+    bad_rows = [row for row in log_rows(warehouse) if row[1] == "picqer:5003" and row[2] != "authenticate"]
+    assert [(row[3], row[4]) for row in bad_rows] == [("POST", 201)]
+
+
+def test_rejected_email_sent_again_without(
+    warehouse: Path,
+    optiply_config: OptiplyConfiguration,
+    client: OptiplyClient,
+    sandbox: Sandbox,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A quoted local part is valid address syntax, but Optiply (and the sandbox) rejects it.
+    quoted = PlanRow("picqer:5003", "5003", "create", "Slecht Adres B.V.", ('"inkoop afdeling"@slecht.example',))
+    create_warehouse(warehouse, [quoted])
+
+    with caplog.at_level(logging.INFO):
+        result = export_suppliers(warehouse, optiply_config, client=client)
+
+    assert (result.created, result.failed) == (1, 0)
+    assert result.payload_changes.emails_dropped_after_rejection == 1
+    created = suppliers_with_remote_id(sandbox, OPTIPLY_COUPLING_ID, "5003")
+    assert len(created) == 1
+    assert created[0]["attributes"]["emails"] == []
+    assert created[0]["attributes"]["name"] == "Slecht Adres B.V."
+    assert links(warehouse)["picqer:5003"][2] == payload_hash(quoted.payload())
+    assert pending(warehouse) == []
+    assert "sending it again without them" in caplog.text
+    rows = [row for row in log_rows(warehouse) if row[1] == "picqer:5003" and row[2] != "authenticate"]
+    assert [(row[3], row[4]) for row in rows] == [("POST", 400), ("POST", 201)]
+
+
+def test_rejected_post_clears_pending(
+    warehouse: Path, optiply_config: OptiplyConfiguration, client: OptiplyClient, sandbox: Sandbox
+) -> None:
+    create_warehouse(warehouse, [])
+    insert_plan_payload(warehouse, "picqer:5004", "5004", REJECTED_PAYLOAD)
 
     result = export_suppliers(warehouse, optiply_config, client=client)
 
-    assert (result.created, result.failed) == (1, 1)
-    assert [failure.supplier_key for failure in result.failures] == ["picqer:5003"]
-    assert "inkoop at slecht is not a valid address" in result.failures[0].error
-    assert "picqer:5003" not in links(warehouse)
+    assert (result.created, result.failed) == (0, 1)
+    assert "deliveryTime must be null or a whole number" in result.failures[0].error
+    assert "picqer:5004" not in links(warehouse)
     assert pending(warehouse) == []  # a 400 means nothing was created
-    bad_rows = [row for row in log_rows(warehouse) if row[1] == "picqer:5003"]
-    assert [(row[3], row[4]) for row in bad_rows] == [("POST", 400)]
-    assert "is not a valid address" in bad_rows[0][6]
+    assert suppliers_with_remote_id(sandbox, OPTIPLY_COUPLING_ID, "5004") == []
+    rows = [row for row in log_rows(warehouse) if row[1] == "picqer:5004" and row[2] != "authenticate"]
+    assert [(row[3], row[4]) for row in rows] == [("POST", 400)]
+    assert "deliveryTime" in rows[0][6]
 
 
 def test_dropped_post_reconciled_in_same_run(
@@ -283,7 +364,7 @@ def test_dry_run_sends_nothing(
     assert links(warehouse) == {}
     text = format_plan(result)
     assert "create    picqer:5001" in text
-    assert "1 to create, 1 to adopt, 0 to update, 0 unchanged" in text
+    assert "1 to create, 1 to adopt, 0 to update, 0 to ignore, 0 unchanged" in text
 
 
 def test_no_secret_in_log_table_or_logs(
@@ -293,8 +374,8 @@ def test_no_secret_in_log_table_or_logs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    bad = PlanRow("picqer:5003", "5003", "create", "Slecht Adres B.V.", ("nope",))
-    create_warehouse(warehouse, [NEW_SUPPLIER, bad, ADOPTED_SUPPLIER])
+    create_warehouse(warehouse, [NEW_SUPPLIER, ADOPTED_SUPPLIER])
+    insert_plan_payload(warehouse, "picqer:5004", "5004", REJECTED_PAYLOAD)
     sandbox.optiply.faults.add("rate_limit", path_prefix="/v1/suppliers", retry_after=0)
     sandbox.optiply.faults.add("drop_after_commit", path_prefix="/v1/suppliers")
 

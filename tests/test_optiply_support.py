@@ -44,7 +44,8 @@ create table if not exists optiply_sync.export_log (
     status_code integer,
     optiply_supplier_id bigint,
     error text,
-    attempt integer
+    attempt integer,
+    request_number integer
 );
 """
 
@@ -57,7 +58,8 @@ create or replace table analytics.optiply_supplier_export (
     optiply_supplier_id bigint,
     adopted_by text,
     payload text,
-    payload_hash text
+    payload_hash text,
+    replaces_supplier_key text
 );
 """
 
@@ -72,6 +74,7 @@ class PlanRow:
     optiply_supplier_id: Optional[int] = None
     adopted_by: Optional[str] = None
     ignored: bool = False
+    replaces_supplier_key: Optional[str] = None
 
     def payload(self) -> dict[str, Any]:
         return {"name": self.name, "emails": list(self.emails), "remoteId": self.remote_id, "ignored": self.ignored}
@@ -98,7 +101,7 @@ def write_plan(connection: duckdb.DuckDBPyConnection, rows: list[PlanRow]) -> No
     for row in rows:
         payload = row.payload()
         connection.execute(
-            "insert into analytics.optiply_supplier_export values (?, ?, ?, ?, ?, ?, ?)",
+            "insert into analytics.optiply_supplier_export values (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 row.supplier_key,
                 row.remote_id,
@@ -107,7 +110,17 @@ def write_plan(connection: duckdb.DuckDBPyConnection, rows: list[PlanRow]) -> No
                 row.adopted_by,
                 payload_text(payload),
                 payload_hash(payload),
+                row.replaces_supplier_key,
             ],
+        )
+
+
+def insert_plan_payload(path: Path, supplier_key: str, remote_id: str, payload: dict[str, Any]) -> None:
+    """Add a `create` row with any payload, such as one with attributes that Optiply rejects."""
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(
+            "insert into analytics.optiply_supplier_export values (?, ?, 'create', null, null, ?, ?, null)",
+            [supplier_key, remote_id, payload_text(payload), payload_hash(payload)],
         )
 
 

@@ -12,15 +12,62 @@ optiply_suppliers as (
 
 ),
 
-supplier_links as (
+all_supplier_links as (
 
     select * from {{ ref('stg_optiply_sync__supplier_links') }}
+
+),
+
+optiply_raw_suppliers as (
+
+    {%- set optiply_raw_table = source('optiply_raw', 'suppliers') %}
+    {%- if relation_exists(optiply_raw_table) %}
+    select * from {{ optiply_raw_table }}
+    {%- else %}
+    select null::varchar as _dlt_load_id where false
+    {%- endif %}
 
 ),
 
 purchase_orders as (
 
     select * from {{ ref('fct_purchase_orders') }}
+
+),
+
+key_successions as (
+
+    select * from {{ ref('supplier_key_successions') }}
+
+),
+
+-- When Optiply was last read: dlt's load id is the Unix time of the load. Null when it was never read.
+optiply_read as (
+
+    select max(to_timestamp(cast(_dlt_load_id as double))) as optiply_read_at
+
+    from optiply_raw_suppliers
+
+),
+
+-- A link vouches for its supplier unless its Optiply supplier was missing from a read of Optiply made after the
+-- link was written: then someone deleted it in Optiply, and PATCHing it would only return 404. Such a supplier
+-- is planned as if it had no link (adopt by remote id or name, else create). A link written after the last read
+-- is kept, because that read could not have seen it.
+-- NOTE: an account read with no suppliers at all leaves no table (dlt writes none), so it vouches for every link.
+supplier_links as (
+
+    select all_supplier_links.*
+
+    from all_supplier_links
+    cross join optiply_read
+    left join optiply_suppliers
+        on all_supplier_links.optiply_supplier_id = optiply_suppliers.optiply_supplier_id
+
+    where
+        optiply_suppliers.optiply_supplier_id is not null
+        or optiply_read.optiply_read_at is null
+        or all_supplier_links.linked_at > optiply_read.optiply_read_at
 
 ),
 
@@ -36,13 +83,12 @@ attributes as (
             when supplier_source = 'picqer_supplier' then cast(picqer_supplier_id as varchar)
             else supplier_key
         end as remote_id,
-        -- Optiply requires a name of at most 255 characters without line breaks.
-        left(trim(regexp_replace(supplier_name, '[\r\n]+', ' ', 'g')), 255) as export_name,
-        -- One address Optiply finds invalid fails the whole request, so only plain ASCII addresses are sent.
-        -- NOTE: an address that fails this check is left out of the payload without a warning.
+        -- The exporter strips control characters, cuts the name to Optiply's 255 characters and checks the
+        -- e-mail address before sending, so it can log and count each change. The payload keeps the values as
+        -- Picqer has them, so the hash changes only when Picqer does.
+        trim(supplier_name) as export_name,
         case
-            when regexp_full_match(trim(email_address), '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}')
-                then [trim(email_address)]
+            when nullif(trim(email_address), '') is not null then [trim(email_address)]
             else cast([] as varchar[])
         end as emails,
         -- Integrations never delete suppliers in Optiply, so an inactive Picqer supplier is set to ignored instead.
@@ -90,8 +136,20 @@ unlinked_optiply_suppliers as (
 
 ),
 
--- TODO: a switch between scoped and admin keys changes supplier keys (`name:` <-> `picqer:`). A supplier we
--- created under the old key carries that key as remote id, so it matches neither rule below and is created again.
+-- A supplier whose key changed (after a switch between scoped and admin keys) takes over the Optiply supplier of
+-- its predecessor; supplier_key_successions says which one.
+succession_matches as (
+
+    select
+        key_successions.successor_key as supplier_key,
+        key_successions.predecessor_key,
+        key_successions.optiply_supplier_id
+
+    from key_successions
+    where key_successions.successor_key is not null
+
+),
+
 remote_id_matches as (
 
     select
@@ -104,15 +162,19 @@ remote_id_matches as (
     left join supplier_links
         on with_hashes.supplier_key = supplier_links.supplier_key
 
-    where supplier_links.supplier_key is null
+    where
+        supplier_links.supplier_key is null
+        and with_hashes.supplier_key not in (select supplier_key from succession_matches)
     -- NOTE: several Optiply suppliers with our remote id are duplicates made earlier; the oldest one is adopted
     -- and the others are left alone.
     qualify row_number() over (partition by with_hashes.supplier_key order by unlinked_optiply_suppliers.optiply_supplier_id) = 1
 
 ),
 
--- Name adoption only considers suppliers that an integration created from a name: no remote id under our
--- coupling, created through the public API. Suppliers made by hand in Optiply are never touched.
+-- Name adoption only considers suppliers that an integration created through the public API and whose remote id
+-- under our coupling is none of ours: none at all (made from an order's name), or a Picqer idsupplier while
+-- this key cannot read supplier objects (made by a sync with an admin key). Suppliers made by hand in Optiply are
+-- never touched.
 optiply_name_candidates as (
 
     select
@@ -123,8 +185,11 @@ optiply_name_candidates as (
     from unlinked_optiply_suppliers
 
     where
-        remote_id is null
-        and is_created_from_public_api
+        is_created_from_public_api
+        and (
+            remote_id is null
+            or remote_id not in (select remote_id from with_hashes)
+        )
 
 ),
 
@@ -199,6 +264,7 @@ name_matches as (
     where
         supplier_links.supplier_key is null
         and remote_id_matches.supplier_key is null
+        and unique_name_pairs.supplier_key not in (select supplier_key from succession_matches)
 
 ),
 
@@ -211,30 +277,79 @@ planned as (
             when supplier_links.supplier_key is not null and supplier_links.payload_hash = with_hashes.payload_hash
                 then 'unchanged'
             when supplier_links.supplier_key is not null then 'update'
+            when succession_matches.supplier_key is not null then 'adopt'
             when remote_id_matches.supplier_key is not null then 'adopt'
             when name_matches.supplier_key is not null then 'adopt'
             else 'create'
         end as export_action,
         coalesce(
             supplier_links.optiply_supplier_id,
+            succession_matches.optiply_supplier_id,
             remote_id_matches.optiply_supplier_id,
             name_matches.optiply_supplier_id
         ) as optiply_supplier_id,
         case
             when supplier_links.supplier_key is not null then null
+            when succession_matches.supplier_key is not null then 'key_change'
             when remote_id_matches.supplier_key is not null then 'remote_id'
             when name_matches.supplier_key is not null then 'name'
         end as adopted_by,
+        case
+            when supplier_links.supplier_key is null then succession_matches.predecessor_key
+        end as replaces_supplier_key,
         with_hashes.payload,
         with_hashes.payload_hash
 
     from with_hashes
     left join supplier_links
         on with_hashes.supplier_key = supplier_links.supplier_key
+    left join succession_matches
+        on with_hashes.supplier_key = succession_matches.supplier_key
     left join remote_id_matches
         on with_hashes.supplier_key = remote_id_matches.supplier_key
     left join name_matches
         on with_hashes.supplier_key = name_matches.supplier_key
+
+),
+
+-- Linked suppliers that left dim_suppliers and that no successor takes over. Integrations never delete in
+-- Optiply, so such a supplier is set ignored, once: the link then carries the hash of this payload, and later runs
+-- plan `unchanged` until the supplier comes back, when its normal payload (`ignored: false`) differs and is sent.
+vanished as (
+
+    select
+        supplier_links.supplier_key,
+        supplier_links.remote_id,
+        supplier_links.optiply_supplier_id,
+        supplier_links.payload_hash as sent_payload_hash,
+        cast(json_object('ignored', true) as varchar) as payload
+
+    from supplier_links
+    left join suppliers
+        on supplier_links.supplier_key = suppliers.supplier_key
+    left join succession_matches
+        on supplier_links.supplier_key = succession_matches.predecessor_key
+
+    where
+        suppliers.supplier_key is null
+        and succession_matches.predecessor_key is null
+
+),
+
+vanished_planned as (
+
+    select
+        supplier_key,
+        remote_id,
+        case when sent_payload_hash = md5(payload) then 'unchanged' else 'ignore' end as export_action,
+        optiply_supplier_id,
+        null as adopted_by,
+        null as replaces_supplier_key,
+        payload,
+        md5(payload) as payload_hash,
+        true as is_vanished
+
+    from vanished
 
 ),
 
@@ -246,10 +361,27 @@ final as (
         cast(export_action as varchar) as export_action,
         cast(optiply_supplier_id as bigint) as optiply_supplier_id,
         cast(adopted_by as varchar) as adopted_by,
+        cast(replaces_supplier_key as varchar) as replaces_supplier_key,
         cast(payload as varchar) as payload,
-        cast(payload_hash as varchar) as payload_hash
+        cast(payload_hash as varchar) as payload_hash,
+        false as is_vanished
 
     from planned
+
+    union all
+
+    select
+        cast(supplier_key as varchar) as supplier_key,
+        cast(remote_id as varchar) as remote_id,
+        cast(export_action as varchar) as export_action,
+        cast(optiply_supplier_id as bigint) as optiply_supplier_id,
+        cast(adopted_by as varchar) as adopted_by,
+        cast(replaces_supplier_key as varchar) as replaces_supplier_key,
+        cast(payload as varchar) as payload,
+        cast(payload_hash as varchar) as payload_hash,
+        is_vanished
+
+    from vanished_planned
 
 )
 

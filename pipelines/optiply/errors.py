@@ -33,6 +33,11 @@ class OptiplyAuthError(OptiplyRequestError):
     """
 
 
+class OptiplyExportStoppedError(OptiplyError):
+    """The exporter stopped a run because Optiply kept rejecting suppliers the same way; the rest wait for the
+    next run."""
+
+
 class OptiplyUncertainWriteError(OptiplyError):
     """The connection failed while a non-idempotent write (a POST) was in flight.
 

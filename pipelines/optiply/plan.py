@@ -12,14 +12,15 @@ from pipelines.warehouse import ANALYTICS_SCHEMA
 
 PLAN_TABLE = f"{ANALYTICS_SCHEMA}.optiply_supplier_export"
 
-ExportAction = Literal["create", "adopt", "update", "unchanged"]
-EXPORT_ACTIONS: tuple[str, ...] = ("create", "adopt", "update", "unchanged")
+ExportAction = Literal["create", "adopt", "update", "ignore", "unchanged"]
+EXPORT_ACTIONS: tuple[str, ...] = ("create", "adopt", "update", "ignore", "unchanged")
 # adopted_by in the plan, with and without the prefix that link_origin carries.
 ADOPTION_ORIGINS = {
     "remote_id": "adopted_by_remote_id",
     "adopted_by_remote_id": "adopted_by_remote_id",
     "name": "adopted_by_name",
     "adopted_by_name": "adopted_by_name",
+    "key_change": "relinked",
 }
 
 
@@ -38,6 +39,8 @@ class PlannedExport:
     adopted_by: Optional[str]
     payload: dict[str, Any]
     payload_hash: str
+    replaces_supplier_key: Optional[str] = None
+    """The former key whose link this supplier takes over, after a change of Picqer key kind."""
 
     @property
     def adoption_origin(self) -> str:
@@ -55,7 +58,9 @@ def read_plan(connection: duckdb.DuckDBPyConnection) -> list[PlannedExport]:
     try:
         rows = connection.execute(
             f"""
-            select supplier_key, remote_id, export_action, optiply_supplier_id, adopted_by, payload, payload_hash
+            select
+                supplier_key, remote_id, export_action, optiply_supplier_id, adopted_by, payload, payload_hash,
+                replaces_supplier_key
             from {PLAN_TABLE}
             order by supplier_key
             """
@@ -68,17 +73,26 @@ def read_plan(connection: duckdb.DuckDBPyConnection) -> list[PlannedExport]:
 
 
 def _planned_export(row: tuple[Any, ...]) -> PlannedExport:
-    supplier_key, remote_id, action, optiply_supplier_id, adopted_by, payload_text, payload_hash = row
+    supplier_key, remote_id, action, optiply_supplier_id, adopted_by, payload_text, payload_hash, replaces = row
     if action not in EXPORT_ACTIONS:
         raise PlanError(f"Supplier {supplier_key!r} has the unknown export_action {action!r} in {PLAN_TABLE}.")
-    if action in ("adopt", "update") and optiply_supplier_id is None:
+    if action in ("adopt", "update", "ignore") and optiply_supplier_id is None:
         raise PlanError(f"Supplier {supplier_key!r} is planned to {action} but has no optiply_supplier_id.")
     if action == "create" and optiply_supplier_id is not None:
         raise PlanError(f"Supplier {supplier_key!r} is planned to create but already has an optiply_supplier_id.")
     if action == "adopt" and adopted_by not in ADOPTION_ORIGINS:
         raise PlanError(f"Supplier {supplier_key!r} is planned to adopt with the unknown adopted_by {adopted_by!r}.")
+    if (replaces is not None) != (adopted_by == "key_change"):
+        raise PlanError(f"Supplier {supplier_key!r} must name replaces_supplier_key exactly when adopted by key_change.")
     payload = json.loads(payload_text) if isinstance(payload_text, str) else payload_text
-    if not isinstance(payload, dict) or not payload.get("name"):
+    # A vanished supplier is only set ignored, so its name and other attributes stay as Optiply has them. Once
+    # sent, the same payload comes back as `unchanged`.
+    is_ignore_payload = payload == {"ignored": True}
+    if action == "ignore" and not is_ignore_payload:
+        raise PlanError(f"Supplier {supplier_key!r} is planned to ignore with a payload other than ignored: true.")
+    if not (is_ignore_payload and action in ("ignore", "unchanged")) and (
+        not isinstance(payload, dict) or not payload.get("name")
+    ):
         raise PlanError(f"Supplier {supplier_key!r} has a payload without a name in {PLAN_TABLE}.")
     return PlannedExport(
         supplier_key=str(supplier_key),
@@ -88,4 +102,5 @@ def _planned_export(row: tuple[Any, ...]) -> PlannedExport:
         adopted_by=adopted_by,
         payload=payload,
         payload_hash=str(payload_hash),
+        replaces_supplier_key=None if replaces is None else str(replaces),
     )

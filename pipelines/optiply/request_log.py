@@ -19,6 +19,7 @@ class RequestRecorder:
         self._action = ""
         self._supplier_id: Optional[int] = None
         self._entries: list[LogEntry] = []
+        self._request_count = 0
 
     def start(self, supplier_key: str, action: str, optiply_supplier_id: Optional[int]) -> None:
         self._supplier_key = supplier_key
@@ -36,6 +37,7 @@ class RequestRecorder:
         self._entries = [replace(entry, optiply_supplier_id=optiply_supplier_id) for entry in self._entries]
 
     def observe(self, attempt: RequestAttempt) -> None:
+        self._request_count += 1
         self._entries.append(
             LogEntry(
                 supplier_key=self._supplier_key,
@@ -45,6 +47,7 @@ class RequestRecorder:
                 optiply_supplier_id=self._supplier_id,
                 error=attempt.error,
                 attempt=attempt.attempt,
+                request_number=self._request_count,
             )
         )
 

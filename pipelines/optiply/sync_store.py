@@ -20,8 +20,10 @@ from pipelines.warehouse import SYNC_SCHEMA
 LINKS_TABLE = f"{SYNC_SCHEMA}.supplier_links"
 LOG_TABLE = f"{SYNC_SCHEMA}.export_log"
 PENDING_TABLE = f"{SYNC_SCHEMA}.pending_supplier_creates"
+# The account's suppliers as last read by the `optiply` dlt pipeline.
+OPTIPLY_RAW_SUPPLIERS = "optiply_raw.suppliers"
 
-LinkOrigin = Literal["created", "adopted_by_remote_id", "adopted_by_name"]
+LinkOrigin = Literal["created", "adopted_by_remote_id", "adopted_by_name", "relinked"]
 
 
 class SyncTablesMissingError(RuntimeError):
@@ -51,6 +53,7 @@ class LogEntry:
     optiply_supplier_id: Optional[int]
     error: Optional[str]
     attempt: int
+    request_number: int
 
 
 class SyncStore:
@@ -72,6 +75,18 @@ class SyncStore:
             raise SyncTablesMissingError(
                 f"The warehouse has no {', '.join(f'{SYNC_SCHEMA}.{name}' for name in missing)}. "
                 "Run the dbt transform first: its on-run-start hook creates them."
+            )
+        log_columns = {
+            row[0]
+            for row in self._connection.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+                [SYNC_SCHEMA, "export_log"],
+            ).fetchall()
+        }
+        if "request_number" not in log_columns:
+            raise SyncTablesMissingError(
+                f"{LOG_TABLE} has no column request_number yet. "
+                "Run the dbt transform first: its on-run-start hook adds it."
             )
 
     def create_pending_table(self) -> None:
@@ -109,6 +124,30 @@ class SyncStore:
             [supplier_key, remote_id, name, payload_hash, run_id, _now()],
         )
 
+    def clear_settled_pending_creates(self) -> int:
+        """Delete pending creates whose supplier got a link after the POST, and return how many.
+
+        A crash between writing the link and deleting the pending row leaves such a row behind. The link proves
+        that the POST's outcome was recorded, so the row needs no lookup.
+        """
+        try:
+            row = self._connection.execute(
+                f"""
+                delete from {PENDING_TABLE}
+                where supplier_key in (
+                    select pending.supplier_key
+                    from {PENDING_TABLE} as pending
+                    inner join {LINKS_TABLE} as links
+                        on pending.supplier_key = links.supplier_key
+                    where links.linked_at >= pending.intended_at
+                )
+                returning supplier_key
+                """
+            ).fetchall()
+        except duckdb.CatalogException:
+            return 0
+        return len(row)
+
     def clear_pending_create(self, supplier_key: str) -> None:
         self._connection.execute(f"delete from {PENDING_TABLE} where supplier_key = ?", [supplier_key])
 
@@ -118,6 +157,37 @@ class SyncStore:
         ).fetchone()
         return None if row is None else row[0]
 
+    def link_of(self, supplier_key: str) -> Optional[tuple[int, str]]:
+        """Return the linked Optiply id and the hash last sent for `supplier_key`, or None without a link."""
+        row = self._connection.execute(
+            f"select optiply_supplier_id, payload_hash from {LINKS_TABLE} where supplier_key = ?", [supplier_key]
+        ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def is_link_stale(self, supplier_key: str) -> bool:
+        """Return whether the link of `supplier_key` points to a supplier deleted in Optiply.
+
+        The rule is the export plan's: the linked supplier was missing from a read of Optiply (optiply_raw)
+        made after the link was written. Without such a read, no link is stale.
+        """
+        try:
+            row = self._connection.execute(
+                f"""
+                select count(*)
+                from {LINKS_TABLE} as links
+                where
+                    links.supplier_key = ?
+                    and links.optiply_supplier_id not in (select id from {OPTIPLY_RAW_SUPPLIERS})
+                    and links.linked_at < (
+                        select max(to_timestamp(cast(_dlt_load_id as double))) from {OPTIPLY_RAW_SUPPLIERS}
+                    )
+                """,
+                [supplier_key],
+            ).fetchone()
+        except duckdb.CatalogException:
+            return False
+        return bool(row and row[0])
+
     def upsert_link(
         self,
         supplier_key: str,
@@ -125,10 +195,13 @@ class SyncStore:
         remote_id: Optional[str],
         payload_hash: str,
         link_origin: Optional[LinkOrigin],
+        replaces_supplier_key: Optional[str] = None,
     ) -> None:
         """Record that `supplier_key` is Optiply supplier `optiply_supplier_id`, last sent with `payload_hash`.
 
         With `link_origin` None, an existing link keeps its origin and linked_at; only what was sent changes.
+        The link of `replaces_supplier_key` is removed in the same transaction, because its Optiply supplier now
+        belongs to `supplier_key`.
         """
         now = _now()
         self._connection.execute("begin transaction")
@@ -144,6 +217,10 @@ class SyncStore:
                 origin, linked_at = link_origin, now
             # Delete and insert instead of `on conflict`, because dbt's DDL for this table need not declare a key.
             self._connection.execute(f"delete from {LINKS_TABLE} where supplier_key = ?", [supplier_key])
+            if replaces_supplier_key is not None:
+                self._connection.execute(
+                    f"delete from {LINKS_TABLE} where supplier_key = ?", [replaces_supplier_key]
+                )
             self._connection.execute(
                 f"""
                 insert into {LINKS_TABLE}
@@ -164,8 +241,11 @@ class SyncStore:
         self._connection.executemany(
             f"""
             insert into {LOG_TABLE}
-                (run_id, logged_at, supplier_key, action, method, status_code, optiply_supplier_id, error, attempt)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                (
+                    run_id, logged_at, supplier_key, action, method, status_code, optiply_supplier_id, error,
+                    attempt, request_number
+                )
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 [
@@ -178,6 +258,7 @@ class SyncStore:
                     entry.optiply_supplier_id,
                     entry.error,
                     entry.attempt,
+                    entry.request_number,
                 ]
                 for entry in entries
             ],
