@@ -142,17 +142,7 @@ suppliers_from_missing_picqer_objects as (
         ) as supplier_name,
         {{ normalise_supplier_name('most_used_missing_picqer_key_names.supplier_name') }} as normalised_name,
         -- Null, because the supplier list that records it is not available.
-        cast(null as boolean) as is_active,
-        cast(null as varchar) as contact_name,
-        cast(null as varchar) as email_address,
-        cast(null as varchar) as telephone,
-        cast(null as varchar) as address,
-        cast(null as varchar) as address2,
-        cast(null as varchar) as zipcode,
-        cast(null as varchar) as city,
-        cast(null as varchar) as region,
-        cast(null as varchar) as country_code,
-        cast(null as varchar) as language
+        cast(null as boolean) as is_active
 
     from missing_picqer_keys
     left join most_used_missing_picqer_key_names
@@ -169,17 +159,7 @@ suppliers_from_names as (
         supplier_name,
         normalised_name,
         -- A typed name has no inactive list; it counts as active.
-        true as is_active,
-        cast(null as varchar) as contact_name,
-        cast(null as varchar) as email_address,
-        cast(null as varchar) as telephone,
-        cast(null as varchar) as address,
-        cast(null as varchar) as address2,
-        cast(null as varchar) as zipcode,
-        cast(null as varchar) as city,
-        cast(null as varchar) as region,
-        cast(null as varchar) as country_code,
-        cast(null as varchar) as language
+        true as is_active
 
     from name_suppliers
 
@@ -194,20 +174,11 @@ unknown_supplier as (
         cast(null as bigint) as picqer_supplier_id,
         'Unknown supplier' as supplier_name,
         cast(null as varchar) as normalised_name,
-        true as is_active,
-        cast(null as varchar) as contact_name,
-        cast(null as varchar) as email_address,
-        cast(null as varchar) as telephone,
-        cast(null as varchar) as address,
-        cast(null as varchar) as address2,
-        cast(null as varchar) as zipcode,
-        cast(null as varchar) as city,
-        cast(null as varchar) as region,
-        cast(null as varchar) as country_code,
-        cast(null as varchar) as language
+        true as is_active
 
 ),
 
+-- Union by name: the contact fields only Picqer supplier objects have are null for the other sources.
 all_suppliers as (
 
     select * from suppliers_from_picqer_objects
