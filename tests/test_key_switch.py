@@ -1,6 +1,6 @@
 """Switching a warehouse between a scoped and an admin Picqer key, and back, with the real command line.
 
-The sample account's truth files say which real-world supplier every name and supplier object is, so the tests
+The sample account's truth files name the real-world supplier behind every name and supplier object is, so the tests
 can check that Optiply never holds two suppliers for one real supplier across both switches.
 """
 
@@ -78,7 +78,7 @@ def assert_switch_added_no_duplicate(before: dict[str, set[str]], after: dict[st
     """Check that a switch gave no real supplier a second Optiply supplier.
 
     Two spellings that name resolution does not merge (a recall miss, measured by `names evaluate`) can already
-    have two Optiply suppliers before a switch; the switch itself must not add one.
+    have two Optiply suppliers before a switch, but the switch itself must not add one.
     """
     grown = {real: (before.get(real, set()), ids) for real, ids in after.items() if len(ids) > max(1, len(before.get(real, set())))}
     assert grown == {}

@@ -1,9 +1,9 @@
 {{ config(materialized='incremental', unique_key='changed_at') }}
 
 -- One row per accepted change between an admin and a scoped Picqer key, with what it did. It is written by the
--- first build after the change and kept as it was from then on, so the counts describe the change itself:
--- the suppliers whose Optiply supplier moved to a new key, the name suppliers no supplier object matched (they
--- stay as they are, and supplier_merge_candidates lists their look-alikes), and the supplier objects kept
+-- first build after the change and kept as it was from then on, so the counts describe the change itself.
+-- They count the suppliers whose Optiply supplier moved to a new key and the name suppliers that no supplier
+-- object matched (supplier_merge_candidates lists their look-alikes). They also count the supplier objects kept
 -- unrefreshed because the new key cannot read them.
 
 with

@@ -3,9 +3,9 @@
 -- 'name:' keys; once an admin key can read supplier objects, the same names resolve to 'picqer:<idsupplier>'.
 -- The successor keeps the predecessor's Optiply supplier, so a key change never creates a second one.
 --
--- The successor is found through the predecessor's names, resolved by today's rules: its normalised name (a
--- name key is 'name:' plus the normalised name with dashes for spaces) and the name Optiply has for it, which is
--- the spelling last sent. Only a single current supplier that has no Optiply supplier of its own qualifies;
+-- The successor is found through the predecessor's names, resolved by today's rules. One is its normalised name,
+-- because a name key is 'name:' plus the normalised name with dashes for spaces. The other is the name Optiply
+-- has for it, which is the spelling last sent. Only a single current supplier that has no Optiply supplier of its own qualifies;
 -- anything else leaves the link as it is and the successor_key null.
 
 with

@@ -52,7 +52,7 @@ def extract_picqer(
     probe = probe_key_kind(client)
     first_order_page: Optional[FirstPage] = None
     if probe.kind == KeyKind.SCOPED:
-        # A revoked key is refused on /suppliers too; reading the first order page now tells it apart from a
+        # A revoked key is refused on /suppliers too. Reading the first order page now distinguishes it from a
         # scoped key before anything else happens. The page is the extract's own first page, not an extra read.
         params = {**purchase_order_params(last_updated), "offset": 0}
         first_order_page = FirstPage(last_updated, client.get_rows(PURCHASE_ORDERS_PATH, params))
@@ -105,8 +105,8 @@ def _scoped_key_customer(
     """Return the fulfilment client a scoped key belongs to, for the record every run keeps.
 
     Picqer does not say which client a scoped key belongs to, but every order it returns carries it. The client
-    must be recorded: after a switch from an admin key, the warehouse also holds other clients' orders, and only
-    this client's may count. With no order on this page (an incremental run without changes), the client of the
+    must be recorded, because after a switch from an admin key the warehouse also contains other clients' orders,
+    and only this client's may count. With no order on this page (an incremental run without changes), the client of the
     previous scoped run carries over.
     """
     seen = {order.get("idfulfilment_customer") for order in first_page} - {None}

@@ -40,8 +40,8 @@ class KeyKindChangedError(RuntimeError):
 def probe_key_kind(client: PicqerClient) -> KeyProbe:
     """Read the first page of `/suppliers`: a list means an admin key, 401 or 403 a scoped key.
 
-    Picqer does not document which of the two a scoped key gets, so both count. A revoked key also gets 401 here;
-    the extract tells it apart because it is rejected on purchase orders too.
+    Picqer does not document which of the two a scoped key gets, so both count. A revoked key also gets 401 here.
+    The extract distinguishes it because a revoked key is rejected on purchase orders too.
     """
     response = client.get(SUPPLIERS_PATH, {"offset": 0})
     if response.rows is not None:

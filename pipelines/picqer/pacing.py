@@ -1,8 +1,8 @@
 """Request pacing from Picqer's `X-RateLimit-Limit` and `X-RateLimit-Remaining` headers.
 
 Picqer allows about 500 requests a minute per key and lowers that under load. While the headers show room to
-spare, requests start as soon as a worker is free; once `remaining` falls to a small reserve, starts are spaced
-60/limit seconds apart, which is the rate at which the window frees up again. A 429 pauses every worker.
+spare, requests start as soon as a worker is free. Once `remaining` falls to a small reserve, starts are spaced
+60/limit seconds apart, because that is the rate at which the window frees up again. A 429 pauses every worker.
 """
 
 from __future__ import annotations
