@@ -1,6 +1,6 @@
 """Switching a warehouse between a scoped and an admin Picqer key, and back, with the real command line.
 
-The sample account's truth files name the real-world supplier behind every name and supplier object is, so the tests
+The sample account's truth files name the real-world supplier behind every name and supplier object, so the tests
 can check that Optiply never holds two suppliers for one real supplier across both switches.
 """
 
