@@ -175,6 +175,8 @@ remote_id_matches as (
 -- under our coupling is none of ours: none at all (made from an order's name), or a Picqer idsupplier while
 -- this key cannot read supplier objects (made by a sync with an admin key). Suppliers made by hand in Optiply are
 -- never touched.
+-- NOTE: names match exactly (normalised, or as typed). The narrow typo rules of name resolution are not applied
+-- here, so under a scoped key 'Bakker Logsitics B.V.' on orders does not adopt Optiply's 'Bakker Logistics B.V.'.
 optiply_name_candidates as (
 
     select
