@@ -71,38 +71,114 @@ name_words as (
 
 rare_words as (
 
-    select list(word) as words
-    from (
-        select word
-        from name_words
-        where length(word) >= 4
-        group by word
-        having count(distinct supplier_key) <= 2
-    )
+    select word
+    from name_words
+    where length(word) >= 4
+    group by word
+    having count(distinct supplier_key) <= 2
 
 ),
 
--- NOTE: every name is compared with every other name; fine for thousands of names.
+rare_name_words as (
+
+    select distinct
+        name_word.normalised_name,
+        name_word.supplier_key,
+        name_word.word
+
+    from (
+        select
+            normalised_name,
+            supplier_key,
+            unnest(string_split(normalised_name, ' ')) as word
+        from names_per_supplier
+    ) as name_word
+    inner join rare_words
+        on name_word.word = rare_words.word
+
+),
+
+-- Candidate pairs come from blocks, so the queue grows with the number of names rather than its square: names
+-- that share a rare word, and names whose first four letters (spaces removed) agree. A look-alike pair that
+-- differs in its first four letters and shares no rare word is not proposed.
+name_blocks as (
+
+    select
+        names_per_supplier.normalised_name,
+        names_per_supplier.supplier_key,
+        'prefix:' || left(replace(names_per_supplier.normalised_name, ' ', ''), 4) as block_key
+
+    from names_per_supplier
+
+    union
+
+    select
+        normalised_name,
+        supplier_key,
+        'word:' || word as block_key
+
+    from rare_name_words
+
+),
+
+blocked_pairs as (
+
+    select distinct
+        left_block.supplier_key,
+        left_block.normalised_name,
+        right_block.supplier_key as other_supplier_key,
+        right_block.normalised_name as other_normalised_name
+
+    from name_blocks as left_block
+    inner join name_blocks as right_block
+        on left_block.block_key = right_block.block_key
+        and left_block.supplier_key < right_block.supplier_key
+
+),
+
+shared_rare_words as (
+
+    select
+        left_word.supplier_key,
+        left_word.normalised_name,
+        right_word.supplier_key as other_supplier_key,
+        right_word.normalised_name as other_normalised_name,
+        list(distinct left_word.word order by left_word.word) as shared_rare_words
+
+    from rare_name_words as left_word
+    inner join rare_name_words as right_word
+        on left_word.word = right_word.word
+        and left_word.supplier_key < right_word.supplier_key
+    group by all
+
+),
+
 name_pairs as (
 
     select
-        left_name.supplier_key,
-        left_name.normalised_name,
+        blocked_pairs.supplier_key,
+        blocked_pairs.normalised_name,
         left_name.purchase_order_count,
-        right_name.supplier_key as other_supplier_key,
-        right_name.normalised_name as other_normalised_name,
+        blocked_pairs.other_supplier_key,
+        blocked_pairs.other_normalised_name,
         right_name.purchase_order_count as other_purchase_order_count,
-        jaro_winkler_similarity(left_name.normalised_name, right_name.normalised_name) as jaro_winkler_similarity,
-        damerau_levenshtein(left_name.normalised_name, right_name.normalised_name) as edit_distance,
-        list_filter(
-            list_intersect(string_split(left_name.normalised_name, ' '), string_split(right_name.normalised_name, ' ')),
-            lambda word: list_contains(rare_words.words, word)
-        ) as shared_rare_words
+        jaro_winkler_similarity(blocked_pairs.normalised_name, blocked_pairs.other_normalised_name)
+            as jaro_winkler_similarity,
+        damerau_levenshtein(blocked_pairs.normalised_name, blocked_pairs.other_normalised_name) as edit_distance,
+        coalesce(shared_rare_words.shared_rare_words, cast([] as varchar[])) as shared_rare_words
 
-    from names_per_supplier as left_name
+    from blocked_pairs
+    inner join names_per_supplier as left_name
+        on blocked_pairs.supplier_key = left_name.supplier_key
+        and blocked_pairs.normalised_name = left_name.normalised_name
     inner join names_per_supplier as right_name
-        on left_name.supplier_key < right_name.supplier_key
-    cross join rare_words
+        on blocked_pairs.other_supplier_key = right_name.supplier_key
+        and blocked_pairs.other_normalised_name = right_name.normalised_name
+    left join shared_rare_words
+        on blocked_pairs.supplier_key = shared_rare_words.supplier_key
+        and blocked_pairs.normalised_name = shared_rare_words.normalised_name
+        and blocked_pairs.other_supplier_key = shared_rare_words.other_supplier_key
+        and blocked_pairs.other_normalised_name = shared_rare_words.other_normalised_name
 
 ),
 
