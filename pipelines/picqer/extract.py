@@ -60,7 +60,7 @@ def extract_picqer(
     changed = check_key_kind_change(previous.kind if previous else None, probe.kind, accept_key_change)
     customer_id = config.fulfilment_customer_id
     if probe.kind == KeyKind.SCOPED and first_order_page is not None:
-        customer_id = _scoped_key_customer(config.fulfilment_customer_id, first_order_page.rows, previous)
+        customer_id = _scoped_key_customer(client, config.fulfilment_customer_id, first_order_page.rows, previous)
 
     customers: Optional[list[Row]] = None
     if probe.kind == KeyKind.ADMIN:
@@ -100,7 +100,7 @@ def _require_user_agent(config: PicqerConfiguration) -> str:
 
 
 def _scoped_key_customer(
-    configured: Optional[int], first_page: list[Row], previous: Optional[PreviousProbe]
+    client: PicqerClient, configured: Optional[int], first_page: list[Row], previous: Optional[PreviousProbe]
 ) -> Optional[int]:
     """Return the fulfilment client a scoped key belongs to, for the record every run keeps.
 
@@ -127,6 +127,9 @@ def _scoped_key_customer(
         return configured
     if previous is not None and previous.kind == KeyKind.SCOPED:
         return previous.fulfilment_customer_id
+    unfiltered = client.get_rows(PURCHASE_ORDERS_PATH, {"offset": 0})
+    if unfiltered:
+        return _scoped_key_customer(client, configured, unfiltered, previous)
     return None
 
 

@@ -72,7 +72,7 @@ class RateLimitPacer:
         with self._lock:
             if not self.limit or self.latency_seconds is None:
                 return ceiling
-            needed = math.ceil(self.latency_seconds * self.limit / 60.0)
+            needed = math.ceil(self.latency_seconds * self.limit / 60.0) + 1
         return max(1, min(ceiling, needed))
 
     def _reserve(self) -> int:
