@@ -84,6 +84,17 @@ def assert_switch_added_no_duplicate(before: dict[str, set[str]], after: dict[st
     assert grown == {}
 
 
+def assert_remote_ids_unique_among_active(sandbox: Sandbox) -> None:
+    """Check that no two Optiply suppliers in use carry the same remote id under our coupling."""
+    remote_ids = [
+        supplier["attributes"]["remoteIdMap"].get(str(OPTIPLY_COUPLING_ID))
+        for supplier in sandbox.optiply.suppliers()
+        if not supplier["attributes"].get("ignored")
+    ]
+    duplicated = sorted({remote_id for remote_id in remote_ids if remote_id and remote_ids.count(remote_id) > 1})
+    assert duplicated == []
+
+
 def links(warehouse: Path) -> dict[str, int]:
     return dict(query(warehouse, "select supplier_key, optiply_supplier_id from optiply_sync.supplier_links"))
 
@@ -137,6 +148,7 @@ def test_scoped_to_admin_keeps_optiply_suppliers(switching_job) -> None:
         optiply = next(s for s in sandbox.optiply.suppliers() if s["id"] == str(relinked[key]))
         assert optiply["attributes"]["remoteIdMap"][str(OPTIPLY_COUPLING_ID)] == remote_id
     assert_switch_added_no_duplicate(before, optiply_suppliers_per_real_supplier(sandbox, warehouse))
+    assert_remote_ids_unique_among_active(sandbox)
     changes = query(warehouse, "select from_key_kind, to_key_kind, relinked_supplier_count from analytics.key_scope_changes")
     assert changes == [("scoped", "admin", len(moved))]
 
@@ -177,4 +189,5 @@ def test_switching_back_and_forth_never_duplicates(switching_job) -> None:
 
     assert first_ids <= set(links(warehouse).values())
     assert_switch_added_no_duplicate(before, optiply_suppliers_per_real_supplier(sandbox, warehouse))
+    assert_remote_ids_unique_among_active(sandbox)
     assert len(query(warehouse, "select * from analytics.key_scope_changes")) == 2

@@ -102,6 +102,23 @@ unique_successors as (
 
 ),
 
+-- Picqer supplier objects that Optiply already has under their idsupplier as remote id, made by another sync and
+-- linked to none of ours. The export adopts that supplier for the object, so a predecessor must not take it over
+-- too: two Optiply suppliers would carry the same remote id. The predecessor then counts as vanished.
+objects_in_optiply as (
+
+    select distinct 'picqer:' || optiply_suppliers.remote_id as successor_key
+
+    from optiply_suppliers
+    left join supplier_links
+        on optiply_suppliers.optiply_supplier_id = supplier_links.optiply_supplier_id
+
+    where
+        supplier_links.optiply_supplier_id is null
+        and regexp_full_match(optiply_suppliers.remote_id, '[0-9]+')
+
+),
+
 -- A successor that is linked already keeps its own Optiply supplier, and one that two predecessors point to
 -- takes neither: choosing would merge two Optiply suppliers.
 eligible_successors as (
@@ -111,8 +128,12 @@ eligible_successors as (
     from unique_successors
     left join supplier_links
         on unique_successors.successor_key = supplier_links.supplier_key
+    left join objects_in_optiply
+        on unique_successors.successor_key = objects_in_optiply.successor_key
 
-    where supplier_links.supplier_key is null
+    where
+        supplier_links.supplier_key is null
+        and objects_in_optiply.successor_key is null
     qualify count(*) over (partition by unique_successors.successor_key) = 1
 
 ),
