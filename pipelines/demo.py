@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 def run_demo(fresh: bool = False) -> int:
     """Start the sandbox on 127.0.0.1, point the configuration at it and run the job.
 
-    Optiply's sandbox state is kept in a file beside the warehouse, so a second demo run sees the suppliers the
+    Optiply's sandbox state is kept in a file beside the warehouse, so a second demo run finds the suppliers the
     first one created, as a real account would.
     """
     warehouse = warehouse_path()

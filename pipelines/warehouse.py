@@ -34,7 +34,7 @@ def make_pipeline(pipeline_name: str, dataset_name: str, warehouse: Path) -> Sup
 
 
 def connect(warehouse: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, turning DuckDB's lock error into a message that says which step to wait for."""
+    """Open the warehouse, turning DuckDB's lock error into a message that names the step to wait for."""
     try:
         return duckdb.connect(str(warehouse), read_only=read_only)
     except duckdb.IOException as error:
@@ -47,4 +47,4 @@ def connect(warehouse: Path, read_only: bool = False) -> duckdb.DuckDBPyConnecti
 
 
 class WarehouseBusyError(RuntimeError):
-    """Another process holds the DuckDB file for writing."""
+    """Another process has the DuckDB file open for writing."""

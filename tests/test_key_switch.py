@@ -1,7 +1,7 @@
 """Switching a warehouse between a scoped and an admin Picqer key, and back, with the real command line.
 
 The sample account's truth files name the real-world supplier behind every name and supplier object, so the tests
-can check that Optiply never holds two suppliers for one real supplier across both switches.
+can check that Optiply never contains two suppliers for one real supplier across both switches.
 """
 
 from __future__ import annotations

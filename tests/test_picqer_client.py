@@ -14,7 +14,7 @@ from pipelines.sandbox.credentials import PICQER_ADMIN_KEY
 
 SAMPLE_ORDERS = json.loads((SAMPLE_DIR / "picqer" / "purchaseorders.json").read_text(encoding="utf-8"))
 FULL_PAGES = len(SAMPLE_ORDERS) // PAGE_SIZE
-PAGES_NEEDED = FULL_PAGES + 1  # the last, short or empty page tells the list has ended
+PAGES_NEEDED = FULL_PAGES + 1  # the last page, short or empty, marks the end of the list
 
 
 @pytest.fixture

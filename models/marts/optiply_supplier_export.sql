@@ -137,7 +137,7 @@ unlinked_optiply_suppliers as (
 ),
 
 -- A supplier whose key changed (after a switch between scoped and admin keys) takes over the Optiply supplier of
--- its predecessor; supplier_key_successions says which one.
+-- its predecessor, as recorded in supplier_key_successions.
 succession_matches as (
 
     select

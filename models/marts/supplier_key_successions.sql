@@ -5,8 +5,8 @@
 --
 -- The successor is found through the predecessor's names, resolved by today's rules. One is its normalised name,
 -- because a name key is 'name:' plus the normalised name with dashes for spaces. The other is the name Optiply
--- has for it, which is the spelling last sent. Only a single current supplier that has no Optiply supplier of its own qualifies;
--- anything else leaves the link as it is and the successor_key null.
+-- has for it, which is the spelling last sent. Only a single current supplier that has no Optiply supplier of
+-- its own qualifies. Otherwise the link stays as it is and successor_key is null.
 
 with
 
