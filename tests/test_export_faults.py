@@ -351,7 +351,7 @@ def test_long_name_with_newline_cut_and_logged(job) -> None:
 def test_vanished_supplier_ignored_once_then_back(job) -> None:
     sandbox, env, warehouse, _, _ = job
     assert run_command(["run"], env).returncode == 0
-    key = "name:ashford-timber-supply"
+    key = "name:holding-noord"
     order_ids = {row[0] for row in query(
         warehouse, f"select purchase_order_id from analytics.fct_purchase_orders where supplier_key = '{key}'"
     )}
@@ -361,7 +361,7 @@ def test_vanished_supplier_ignored_once_then_back(job) -> None:
     before = {s["id"]: s for s in sandbox.optiply.suppliers()}
     for order in originals:
         moved = copy.deepcopy(order)
-        moved.update(supplier_name="Ashford Timber Supplies", updated="2030-01-01 00:00:00")
+        moved.update(supplier_name="Euro Packaging Ltd", updated="2030-01-01 00:00:00")
         sandbox.picqer.upsert_purchase_order(moved)
     sandbox.optiply.requests.clear()
 

@@ -5,7 +5,7 @@
 --   3 picqer_name_match        the normalised name belongs to exactly one Picqer supplier object, by the
 --                              object's name or a name typed on orders carrying its idsupplier
 --   4 normalised_name_match    other spellings share the normalised name: one name-derived supplier for all
---   5 compact_match, transliteration_match, word_order_match, typo_match
+--   5 compact_match, transliteration_match, word_order_match, typo_match, plural_match
 --                              exactly one similar supplier (int_supplier_names__similar_pairs), not across a
 --                              keep-apart pair; a name-derived target must have more orders and no target itself
 --   6 own_supplier             a name-derived supplier of its own
