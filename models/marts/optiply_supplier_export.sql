@@ -41,6 +41,18 @@ key_successions as (
 
 ),
 
+name_mappings as (
+
+    select * from {{ ref('supplier_name_mappings') }}
+
+),
+
+keep_apart as (
+
+    select * from {{ ref('int_supplier_names__keep_apart') }}
+
+),
+
 -- When Optiply was last read: dlt's load id is the Unix time of the load. Null when it was never read.
 optiply_read as (
 
@@ -159,12 +171,7 @@ remote_id_matches as (
     from with_hashes
     inner join unlinked_optiply_suppliers
         on with_hashes.remote_id = unlinked_optiply_suppliers.remote_id
-    left join supplier_links
-        on with_hashes.supplier_key = supplier_links.supplier_key
 
-    where
-        supplier_links.supplier_key is null
-        and with_hashes.supplier_key not in (select supplier_key from succession_matches)
     -- NOTE: several Optiply suppliers with our remote id are duplicates made earlier; the oldest one is adopted
     -- and the others are left alone.
     qualify row_number() over (partition by with_hashes.supplier_key order by unlinked_optiply_suppliers.optiply_supplier_id) = 1
@@ -175,8 +182,6 @@ remote_id_matches as (
 -- under our coupling is none of ours: none at all (made from an order's name), or a Picqer idsupplier while
 -- this key cannot read supplier objects (made by a sync with an admin key). Suppliers made by hand in Optiply are
 -- never touched.
--- NOTE: names match exactly (normalised, or as typed). The narrow typo rules of name resolution are not applied
--- here, so under a scoped key 'Bakker Logsitics B.V.' on orders does not adopt Optiply's 'Bakker Logistics B.V.'.
 optiply_name_candidates as (
 
     select
@@ -195,9 +200,33 @@ optiply_name_candidates as (
 
 ),
 
--- The spellings typed on our orders, per supplier key. A supplier that another integration created from an
--- order's name carries that spelling, which name resolution has already mapped to a key, even where the
--- normalised names differ ('Nord licht Trading' against 'Nordlicht Trading').
+-- Every normalised spelling of each of our suppliers: its own name and the names typed on orders that name
+-- resolution gave it. Names flagged as unusable never take part.
+supplier_spellings as (
+
+    select
+        supplier_key,
+        normalised_name
+
+    from with_hashes
+    where normalised_name is not null
+
+    union
+
+    select
+        supplier_key,
+        normalised_name
+
+    from name_mappings
+    where
+        supplier_key != 'unknown'
+        and not is_flagged
+        and nullif(normalised_name, '') is not null
+
+),
+
+-- The spellings typed on our orders, per supplier key, as typed. A supplier that another integration created
+-- from an order's name carries that spelling, even when the spelling itself is flagged ('AB').
 order_name_spellings as (
 
     select distinct
@@ -211,17 +240,17 @@ order_name_spellings as (
 
 ),
 
--- Every pairing of one of our suppliers (linked or not) with a candidate, by equal normalised name or by a
--- spelling from our orders.
-name_pairs as (
+-- Every pairing of one of our suppliers (linked or not) with a candidate by an equal name: a normalised
+-- spelling, or a spelling as typed.
+exact_name_pairs as (
 
     select
-        with_hashes.supplier_key,
+        supplier_spellings.supplier_key,
         optiply_name_candidates.optiply_supplier_id
 
-    from with_hashes
+    from supplier_spellings
     inner join optiply_name_candidates
-        on with_hashes.normalised_name = optiply_name_candidates.normalised_name
+        on supplier_spellings.normalised_name = optiply_name_candidates.normalised_name
 
     union
 
@@ -235,38 +264,111 @@ name_pairs as (
 
 ),
 
--- A pair is adopted only when it is unique on both sides: the candidate pairs with no other supplier of ours,
+comparable_candidate_names as (
+
+    select distinct normalised_name
+    from optiply_name_candidates
+    where length(replace(normalised_name, ' ', '')) >= {{ supplier_name_minimum_length() }}
+
+),
+
+-- Our spellings against the candidates' names under the narrow tests of name resolution (rule 5), so a typo
+-- such as 'Bakker Logsitics B.V.' on orders still finds 'Bakker Logistics B.V.' that another integration made.
+similar_names as (
+
+    {{ similar_name_pairs('supplier_spellings', 'comparable_candidate_names') }}
+
+),
+
+-- Pairings by similar names, for suppliers and candidates that no equal name pairs: an equal name is the
+-- stronger evidence and decides on its own. A keep-apart pair between our supplier (or the spelling) and the
+-- candidate's name forbids the pairing.
+similar_spelling_pairs as (
+
+    select distinct
+        supplier_spellings.supplier_key,
+        optiply_name_candidates.optiply_supplier_id
+
+    from similar_names
+    inner join supplier_spellings
+        on similar_names.normalised_name = supplier_spellings.normalised_name
+    inner join optiply_name_candidates
+        on similar_names.similar_name = optiply_name_candidates.normalised_name
+
+    where
+        supplier_spellings.supplier_key not in (select supplier_key from exact_name_pairs)
+        and optiply_name_candidates.optiply_supplier_id not in (select optiply_supplier_id from exact_name_pairs)
+        and not exists (
+            select 1
+            from keep_apart
+            where
+                keep_apart.other_side_normalised_name = optiply_name_candidates.normalised_name
+                and (
+                    keep_apart.side_supplier_key = supplier_spellings.supplier_key
+                    or keep_apart.side_normalised_name = supplier_spellings.normalised_name
+                )
+        )
+
+),
+
+-- A pairing is adopted only when it is unique on both sides: the candidate pairs with no other supplier of ours,
 -- and our supplier with no other candidate. Otherwise the match cannot tell which supplier is meant, and
 -- merging two suppliers is worse than creating a duplicate.
-unique_name_pairs as (
+name_matches as (
 
     select
         supplier_key,
-        optiply_supplier_id
+        optiply_supplier_id,
+        'name' as adopted_by
 
-    from name_pairs
+    from exact_name_pairs
+    qualify
+        count(*) over (partition by optiply_supplier_id) = 1
+        and count(*) over (partition by supplier_key) = 1
+
+    union all
+
+    select
+        supplier_key,
+        optiply_supplier_id,
+        'similar_name' as adopted_by
+
+    from similar_spelling_pairs
     qualify
         count(*) over (partition by optiply_supplier_id) = 1
         and count(*) over (partition by supplier_key) = 1
 
 ),
 
-name_matches as (
+-- Each unlinked supplier adopts by its strongest match: its predecessor's Optiply supplier after a change of key
+-- kind, then its remote id, then its name.
+adoption_matches as (
 
-    select
-        unique_name_pairs.supplier_key,
-        unique_name_pairs.optiply_supplier_id
+    select supplier_key, optiply_supplier_id, 'key_change' as adopted_by, predecessor_key, 1 as strength
+    from succession_matches
 
-    from unique_name_pairs
+    union all
+
+    select supplier_key, optiply_supplier_id, 'remote_id' as adopted_by, null as predecessor_key, 2 as strength
+    from remote_id_matches
+
+    union all
+
+    select supplier_key, optiply_supplier_id, adopted_by, null as predecessor_key, 3 as strength
+    from name_matches
+
+),
+
+adoptions as (
+
+    select adoption_matches.*
+
+    from adoption_matches
     left join supplier_links
-        on unique_name_pairs.supplier_key = supplier_links.supplier_key
-    left join remote_id_matches
-        on unique_name_pairs.supplier_key = remote_id_matches.supplier_key
+        on adoption_matches.supplier_key = supplier_links.supplier_key
 
-    where
-        supplier_links.supplier_key is null
-        and remote_id_matches.supplier_key is null
-        and unique_name_pairs.supplier_key not in (select supplier_key from succession_matches)
+    where supplier_links.supplier_key is null
+    qualify row_number() over (partition by adoption_matches.supplier_key order by adoption_matches.strength) = 1
 
 ),
 
@@ -279,38 +381,20 @@ planned as (
             when supplier_links.supplier_key is not null and supplier_links.payload_hash = with_hashes.payload_hash
                 then 'unchanged'
             when supplier_links.supplier_key is not null then 'update'
-            when succession_matches.supplier_key is not null then 'adopt'
-            when remote_id_matches.supplier_key is not null then 'adopt'
-            when name_matches.supplier_key is not null then 'adopt'
+            when adoptions.supplier_key is not null then 'adopt'
             else 'create'
         end as export_action,
-        coalesce(
-            supplier_links.optiply_supplier_id,
-            succession_matches.optiply_supplier_id,
-            remote_id_matches.optiply_supplier_id,
-            name_matches.optiply_supplier_id
-        ) as optiply_supplier_id,
-        case
-            when supplier_links.supplier_key is not null then null
-            when succession_matches.supplier_key is not null then 'key_change'
-            when remote_id_matches.supplier_key is not null then 'remote_id'
-            when name_matches.supplier_key is not null then 'name'
-        end as adopted_by,
-        case
-            when supplier_links.supplier_key is null then succession_matches.predecessor_key
-        end as replaces_supplier_key,
+        coalesce(supplier_links.optiply_supplier_id, adoptions.optiply_supplier_id) as optiply_supplier_id,
+        adoptions.adopted_by,
+        adoptions.predecessor_key as replaces_supplier_key,
         with_hashes.payload,
         with_hashes.payload_hash
 
     from with_hashes
     left join supplier_links
         on with_hashes.supplier_key = supplier_links.supplier_key
-    left join succession_matches
-        on with_hashes.supplier_key = succession_matches.supplier_key
-    left join remote_id_matches
-        on with_hashes.supplier_key = remote_id_matches.supplier_key
-    left join name_matches
-        on with_hashes.supplier_key = name_matches.supplier_key
+    left join adoptions
+        on with_hashes.supplier_key = adoptions.supplier_key
 
 ),
 

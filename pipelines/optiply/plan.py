@@ -20,6 +20,7 @@ ADOPTION_ORIGINS = {
     "adopted_by_remote_id": "adopted_by_remote_id",
     "name": "adopted_by_name",
     "adopted_by_name": "adopted_by_name",
+    "similar_name": "adopted_by_name",
     "key_change": "relinked",
 }
 
