@@ -120,6 +120,11 @@ def test_key_change_without_accepting_changes_nothing(switching_job) -> None:
     assert "changed from scoped to admin" in completed.stderr
     assert "--accept-key-change" in completed.stderr
     assert query(warehouse, "select count(*) from picqer_raw.key_probes") == probes_before
+    refused = query(
+        warehouse,
+        "select previous_key_kind, detected_key_kind, fulfilment_customer_id from picqer_audit.refused_key_changes",
+    )
+    assert refused == [("scoped", "admin", 12)]
     assert links(warehouse) == links_before
     assert optiply_writes(sandbox) == []
     assert sandbox.optiply.suppliers() == state_before

@@ -12,10 +12,12 @@ from pipelines.picqer import CURSOR_STATE_KEY, FirstPage, picqer_source, purchas
 from pipelines.picqer.client import PicqerClient, PicqerError, Row
 from pipelines.picqer.key_kind import (
     KeyKind,
+    KeyKindChangedError,
     PreviousProbe,
     check_key_kind_change,
     previous_probe,
     probe_key_kind,
+    record_refused_change,
 )
 from pipelines.picqer.settings import FULFILMENT_CUSTOMERS_PATH, PURCHASE_ORDERS_PATH
 from pipelines.warehouse import make_pipeline
@@ -57,7 +59,12 @@ def extract_picqer(
         params = {**purchase_order_params(last_updated), "offset": 0}
         first_order_page = FirstPage(last_updated, client.get_rows(PURCHASE_ORDERS_PATH, params))
     previous = previous_probe(warehouse)
-    changed = check_key_kind_change(previous.kind if previous else None, probe.kind, accept_key_change)
+    try:
+        changed = check_key_kind_change(previous.kind if previous else None, probe.kind, accept_key_change)
+    except KeyKindChangedError:
+        if previous is not None:
+            record_refused_change(warehouse, previous, probe.kind, config.fulfilment_customer_id, client.host)
+        raise
     customer_id = config.fulfilment_customer_id
     if probe.kind == KeyKind.SCOPED and first_order_page is not None:
         customer_id = _scoped_key_customer(client, config.fulfilment_customer_id, first_order_page.rows, previous)

@@ -12,10 +12,13 @@ import duckdb
 
 from pipelines.picqer.client import PicqerClient, Row
 from pipelines.picqer.settings import SUPPLIERS_PATH
+from pipelines.warehouse import connect
 
 logger = logging.getLogger(__name__)
 
 KEY_CHANGE_EXIT_STATUS = 3
+AUDIT_SCHEMA = "picqer_audit"
+REFUSED_CHANGES_TABLE = f"{AUDIT_SCHEMA}.refused_key_changes"
 
 
 class KeyKind(str, enum.Enum):
@@ -77,6 +80,34 @@ def previous_probe(warehouse: Path) -> Optional[PreviousProbe]:
     return PreviousProbe(KeyKind(row[0]), row[1]) if row else None
 
 
+def record_refused_change(
+    warehouse: Path, previous: PreviousProbe, detected: KeyKind, fulfilment_customer_id: Optional[int], host: str
+) -> None:
+    """Write a refused run to `picqer_audit.refused_key_changes`, so that every run leaves its key kind behind.
+
+    The row goes to a table of its own, written without dlt: the key probes, the dlt state and the data stay as
+    the last accepted run left them, and the next run still compares with that run's key kind.
+    """
+    with connect(warehouse) as connection:
+        connection.execute(f"create schema if not exists {AUDIT_SCHEMA}")
+        connection.execute(
+            f"""
+            create table if not exists {REFUSED_CHANGES_TABLE} (
+                refused_at timestamptz not null,
+                previous_key_kind varchar not null,
+                detected_key_kind varchar not null,
+                previous_fulfilment_customer_id bigint,
+                fulfilment_customer_id bigint,
+                picqer_host varchar not null
+            )
+            """
+        )
+        connection.execute(
+            f"insert into {REFUSED_CHANGES_TABLE} values (now(), ?, ?, ?, ?, ?)",
+            [previous.kind.value, detected.value, previous.fulfilment_customer_id, fulfilment_customer_id, host],
+        )
+
+
 def check_key_kind_change(previous: Optional[KeyKind], current: KeyKind, accept_change: bool) -> bool:
     """Return whether this run changes the key kind, raising KeyKindChangedError when the change is not accepted."""
     if previous is None or previous == current:
@@ -97,5 +128,5 @@ def check_key_kind_change(previous: Optional[KeyKind], current: KeyKind, accept_
     raise KeyKindChangedError(
         f"The Picqer key kind changed from {previous.value} to {current.value} since the last run of this "
         f"warehouse: {consequence} Nothing was loaded. Run again with --accept-key-change to carry out the change, "
-        "or restore the previous key."
+        "or restore the previous key. The refused run is recorded in picqer_audit.refused_key_changes."
     )
