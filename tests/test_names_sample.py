@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.names.dbt_build import build_models
+from pipelines.transform import run_dbt_build
 from pipelines.names.raw_tables import RawPurchaseOrder, RawSupplier, write_raw_tables
 from pipelines.sandbox import SAMPLE_DIR
 
@@ -42,7 +42,7 @@ def order_keys(warehouse: Path) -> dict[int, tuple[str, str]]:
 def admin_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     warehouse = tmp_path_factory.mktemp("admin") / "warehouse.duckdb"
     write_raw_tables(warehouse, sample_orders(), sample_suppliers())
-    build_models(warehouse, SELECTOR)
+    run_dbt_build(warehouse, select=SELECTOR, target_path=warehouse.parent / "target")
     yield warehouse
 
 
@@ -50,7 +50,7 @@ def admin_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def scoped_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     warehouse = tmp_path_factory.mktemp("scoped") / "warehouse.duckdb"
     write_raw_tables(warehouse, sample_orders(), suppliers=None)
-    build_models(warehouse, SELECTOR)
+    run_dbt_build(warehouse, select=SELECTOR, target_path=warehouse.parent / "target")
     yield warehouse
 
 

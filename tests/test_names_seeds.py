@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.names.dbt_build import PROJECT_DIR, DbtBuildError, build_models
+from pipelines.transform import PROJECT_DIR, TransformError, run_dbt_build
 from pipelines.names.raw_tables import RawPurchaseOrder, RawSupplier, write_raw_tables
 
 NAMES = [
@@ -45,7 +45,12 @@ def build_with_seeds(tmp_path: Path, overrides: str, keep_apart: str) -> dict[st
     warehouse = tmp_path / "warehouse.duckdb"
     orders = [RawPurchaseOrder(index + 1, name) for index, name in enumerate(NAMES)]
     write_raw_tables(warehouse, orders, [RawSupplier(1263, "LEFEVRE EMBALLAGES S.A.R.L.")])
-    build_models(warehouse, "+supplier_name_mappings assert_keep_apart_pairs_not_merged", project)
+    run_dbt_build(
+        warehouse,
+        select="+supplier_name_mappings assert_keep_apart_pairs_not_merged",
+        target_path=tmp_path / "target",
+        project_dir=project,
+    )
     connection = duckdb.connect(str(warehouse))
     try:
         rows = connection.execute(
@@ -92,7 +97,7 @@ def test_keep_apart_blocks_similar_merge(tmp_path: Path) -> None:
 
 
 def test_keep_apart_test_fails_on_forced_merge(tmp_path: Path) -> None:
-    with pytest.raises(DbtBuildError, match="assert_keep_apart_pairs_not_merged"):
+    with pytest.raises(TransformError, match="assert_keep_apart_pairs_not_merged"):
         build_with_seeds(
             tmp_path,
             overrides="raw_name,Holding Noord,,1263,test: forced merge\n",

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.names.dbt_build import build_models
+from pipelines.transform import run_dbt_build
 from pipelines.names.raw_tables import RawPurchaseOrder, RawSupplier, write_raw_tables
 
 SELECTOR = "+int_purchase_orders__supplier_keys +dim_suppliers +supplier_name_mappings"
@@ -131,7 +131,7 @@ def build(warehouse: Path, links: list[Link]) -> Build:
     orders = [RawPurchaseOrder(index + 1, name) for index, name in enumerate(ORDER_NAMES)]
     write_raw_tables(warehouse, orders, PICQER_SUPPLIERS)
     write_optiply_tables(warehouse, links)
-    build_models(warehouse, SELECTOR)
+    run_dbt_build(warehouse, select=SELECTOR, target_path=warehouse.parent / "target")
 
     connection = duckdb.connect(str(warehouse))
     try:

@@ -150,7 +150,7 @@ def measure_dbt_build(warehouse: Path, timeout_seconds: float) -> DbtMeasurement
         started = time.monotonic()
         timer.start()
         try:
-            run_dbt_build(warehouse, ("--target-path", str(target), "--log-path", str(Path(scratch) / "logs")))
+            run_dbt_build(warehouse, target_path=target)
         except TransformError:
             if not stopping.is_set():
                 raise

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.names.dbt_build import PROJECT_DIR, build_models
 from pipelines.names.raw_tables import RawPurchaseOrder, write_raw_tables
+from pipelines.transform import PROJECT_DIR, run_dbt_build
 
 logger = logging.getLogger(__name__)
 
@@ -104,14 +104,15 @@ def resolve_names(names: Sequence[str], project_dir: Path = PROJECT_DIR) -> dict
         orders = [RawPurchaseOrder(purchase_order_id=index + 1, supplier_name=name) for index, name in enumerate(names)]
         # No supplier table: the labelled names are measured as name-only suppliers, like a scoped API key.
         write_raw_tables(warehouse, orders, suppliers=None)
-        build_models(warehouse, "+supplier_name_mappings", project_dir)
-        # dbt-duckdb keeps its own connection to the file open in this process; DuckDB only allows a second one
-        # with the same (read-write) configuration.
-        connection = duckdb.connect(str(warehouse))
-        try:
+        run_dbt_build(
+            warehouse,
+            select="+supplier_name_mappings",
+            target_path=Path(scratch) / "target",
+            project_dir=project_dir,
+            extra_args=("--quiet",),
+        )
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
             rows = connection.execute("select supplier_name, supplier_key from analytics.supplier_name_mappings").fetchall()
-        finally:
-            connection.close()
 
     supplier_keys = {str(name): str(key) for name, key in rows}
     unmapped = [name for name in names if name not in supplier_keys]
