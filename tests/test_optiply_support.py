@@ -1,13 +1,14 @@
 """Shared set-up for the Optiply tests: a running sandbox, its configuration, a fast client and a warehouse.
 
-The tables that dbt creates (`optiply_sync.*` by its on-run-start hook, the export plan as a mart) are created
-here with the documented columns, so these tests exercise the exporter without running dbt.
+The tables that dbt creates are made here without running dbt: `optiply_sync.*` from the same macro as dbt's
+on-run-start hook, the export plan as a table with the documented columns.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
@@ -18,36 +19,24 @@ import pytest
 from pipelines.config import OptiplyConfiguration, resolve_optiply_configuration
 from pipelines.optiply import OptiplyClient, RetryPolicy
 from pipelines.sandbox import SAMPLE_DIR, Sandbox
+from pipelines.transform import PROJECT_DIR
 
 # Short delays keep the retry tests quick; the number of attempts is the production default.
 FAST_RETRIES = RetryPolicy(max_attempts=5, initial_delay=0.01, max_delay=0.05, max_retry_after=5.0)
 # Short enough that a `slow` fault of a few seconds ends in a read timeout.
 SHORT_TIMEOUT = (2.0, 1.0)
 
-SYNC_DDL = """
-create schema if not exists optiply_sync;
-create table if not exists optiply_sync.supplier_links (
-    supplier_key text,
-    optiply_supplier_id bigint,
-    remote_id text,
-    payload_hash text,
-    link_origin text,
-    linked_at timestamptz,
-    sent_at timestamptz
-);
-create table if not exists optiply_sync.export_log (
-    run_id text,
-    logged_at timestamptz,
-    supplier_key text,
-    action text,
-    method text,
-    status_code integer,
-    optiply_supplier_id bigint,
-    error text,
-    attempt integer,
-    request_number integer
-);
-"""
+
+def sync_tables_ddl() -> str:
+    """Return the body of the dbt macro that creates `optiply_sync`, the only definition of those tables.
+
+    The macro body is plain SQL, so running it here gives the exporter the same keys and checks as in production.
+    """
+    macro = (PROJECT_DIR / "macros" / "create_sync_tables.sql").read_text(encoding="utf-8")
+    match = re.search(r"{% macro create_sync_tables\(\) %}(.*){% endmacro %}", macro, re.DOTALL)
+    assert match is not None, "macros/create_sync_tables.sql no longer defines create_sync_tables()"
+    return match.group(1)
+
 
 PLAN_DDL = """
 create schema if not exists analytics;
@@ -91,7 +80,7 @@ def payload_hash(payload: dict[str, Any]) -> str:
 def create_warehouse(path: Path, rows: list[PlanRow]) -> Path:
     """Create the sync tables and write `rows` as the export plan."""
     with duckdb.connect(str(path)) as connection:
-        connection.execute(SYNC_DDL)
+        connection.execute(sync_tables_ddl())
         write_plan(connection, rows)
     return path
 
