@@ -167,3 +167,16 @@ def test_invalid_configuration_exits_with_status_2(job) -> None:
 
     assert completed.returncode == 2
     assert "sources.picqer.base_url" in completed.stderr
+
+
+def test_missing_optiply_setting_stops_before_any_picqer_request(job) -> None:
+    sandbox, env, warehouse = job
+    env = {name: value for name, value in env.items() if name != "OPTIPLY__CLIENT_SECRET"}
+    sandbox.picqer.requests.clear()
+
+    completed = run_command(["run"], env)
+
+    assert completed.returncode == 2
+    assert "client_secret" in completed.stderr
+    assert sandbox.picqer.requests == []
+    assert not warehouse.exists()
