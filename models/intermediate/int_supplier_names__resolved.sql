@@ -121,7 +121,14 @@ known_supplier_keys as (
         normalised_name,
         min(supplier_key) as supplier_key,
         count(distinct supplier_key) as supplier_key_count,
-        json_group_array(json_object('source', match_source, 'name', matched_name)) as matched_names
+        -- json_group_array spelled out, because that macro takes no ORDER BY, and without one the names come in
+        -- whatever order DuckDB's threads deliver them, so the evidence changed between identical builds.
+        cast(
+            '[' || string_agg(
+                json_object('source', match_source, 'name', matched_name), ','
+                order by match_source desc, matched_name
+            ) || ']' as json
+        ) as matched_names
 
     from known_names
     group by normalised_name
