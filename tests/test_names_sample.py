@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.transform import run_dbt_build
 from pipelines.names.raw_tables import RawPurchaseOrder, RawSupplier, write_raw_tables
 from pipelines.sandbox import SAMPLE_DIR
+from pipelines.transform import run_dbt_build
 
 SELECTOR = "+int_purchase_orders__supplier_keys +int_name_suppliers +supplier_merge_candidates"
 
@@ -139,3 +139,23 @@ def test_merge_candidates_propose_look_alikes(admin_warehouse: Path) -> None:
         connection.close()
     assert ("picqer:1254", "picqer:1263") in {(first, second) for first, second, _ in pairs}
     assert all(row.startswith('"normalised_name","') for _, _, row in pairs)
+
+
+def test_merge_candidates_capped_per_supplier(tmp_path: Path) -> None:
+    """Ten branches of one trade name look alike in 45 pairs; each proposes only its three closest."""
+    cities = ("Zwolle", "Venlo", "Breda", "Gent", "Leeds", "Essen", "Lille", "Rouen", "Arnhem", "Leiden")
+    warehouse = tmp_path / "warehouse.duckdb"
+    orders = [RawPurchaseOrder(index + 1, f"Kramer Transport {city}") for index, city in enumerate(cities)]
+    write_raw_tables(warehouse, orders, suppliers=None)
+
+    run_dbt_build(warehouse, select="+supplier_merge_candidates", target_path=tmp_path / "target")
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        pairs = connection.execute(
+            "select supplier_key, other_supplier_key from analytics.supplier_merge_candidates"
+        ).fetchall()
+    keys = {key for pair in pairs for key in pair}
+    assert len(keys) == len(cities)
+    # Every supplier proposes three pairs, so the union holds at least 15 and at most 30 of the 45.
+    assert 15 <= len(pairs) <= 30
+    assert all(sum(key in pair for pair in pairs) >= 3 for key in keys)
