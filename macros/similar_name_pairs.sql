@@ -197,4 +197,11 @@
             from {{ shapes }}
             where len(words) >= 2
         )
+        -- Only a word that a typo or plural test can accept needs the key: a typo needs 8+ letters on both
+        -- sides, a plural a 'y' or 'ies' ending. Short words such as city names would otherwise put every
+        -- branch of a trade name into one block.
+        where
+            length(words[position]) >= 8
+            or words[position] like '%y'
+            or words[position] like '%ies'
 {%- endmacro %}
