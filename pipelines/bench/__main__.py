@@ -34,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--orders-large",
         type=int,
-        default=20_000,
-        help="orders in the large account (default 20000: 200 pages, a 24 s floor at 500 requests a minute); "
+        default=50_000,
+        help="orders in the large account (default 50000: 500 pages, a 60 s floor at 500 requests a minute); "
         "use 200000 for the memory target, with a higher --rate-limit",
     )
     parser.add_argument(
