@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import duckdb
@@ -159,13 +160,47 @@ def test_scoped_key_detected_from_either_status(picqer_sandbox: Sandbox, warehou
     assert query(warehouse, "select suppliers_status from picqer_raw.key_probes") == [(denied_status,)]
 
 
-def test_revoked_key_is_an_auth_error(picqer_sandbox: Sandbox, warehouse: Path) -> None:
+def test_revoked_key_is_an_auth_error(
+    picqer_sandbox: Sandbox, warehouse: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     revoked = "revoked-key-do-not-print"
+    caplog.set_level(logging.DEBUG)
     with pytest.raises(PicqerAuthError) as raised:
         extract_picqer(warehouse, picqer_config(picqer_sandbox, api_key=revoked))
     assert "sources.picqer.api_key" in str(raised.value)
     assert revoked not in str(raised.value)
     assert "scoped" not in str(raised.value)
+    assert "scoped" not in caplog.text
+    assert revoked not in caplog.text
+
+
+def test_admin_key_without_the_warehouse_client_is_rejected(picqer_sandbox: Sandbox, warehouse: Path) -> None:
+    extract_picqer(warehouse, picqer_config(picqer_sandbox, api_key=picqer_scoped_key(12)))
+    loaded = count(warehouse, "picqer_raw.purchase_orders")
+
+    for other_client in (None, 15):
+        with pytest.raises(ConfigurationError) as raised:
+            extract_picqer(
+                warehouse,
+                picqer_config(picqer_sandbox, fulfilment_customer_id=other_client),
+                accept_key_change=True,
+            )
+        assert "fulfilment_customer_id" in str(raised.value)
+        assert "client 12" in str(raised.value)
+
+    assert count(warehouse, "picqer_raw.purchase_orders") == loaded
+    assert count(warehouse, "picqer_raw.key_probes") == 1
+
+
+def test_scoped_key_of_another_client_is_rejected(picqer_sandbox: Sandbox, warehouse: Path) -> None:
+    extract_picqer(warehouse, picqer_config(picqer_sandbox, api_key=picqer_scoped_key(12)))
+
+    with pytest.raises(ConfigurationError) as raised:
+        extract_picqer(warehouse, picqer_config(picqer_sandbox, api_key=picqer_scoped_key(15)))
+
+    assert "client 12" in str(raised.value)
+    assert "client 15" in str(raised.value)
+    assert count(warehouse, "picqer_raw.key_probes") == 1
 
 
 def test_key_change_stops_before_loading(picqer_sandbox: Sandbox, warehouse: Path) -> None:

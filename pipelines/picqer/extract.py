@@ -73,9 +73,10 @@ def extract_picqer(
     if probe.kind == KeyKind.ADMIN:
         customers = [row for page in client.iter_pages(FULFILMENT_CUSTOMERS_PATH) for row in page]
         _check_fulfilment_customer(config.fulfilment_customer_id, customers)
+    _check_same_client(previous, probe.kind, customer_id)
 
     logger.info(
-        "Extracting Picqer from %s with a %s key into %s (%s)",
+        "Extracting Picqer from %s (%s key) into %s (%s)",
         client.host, probe.kind.value, warehouse, "incremental" if last_updated else "full read",
     )
     source = picqer_source(
@@ -138,6 +139,32 @@ def _scoped_key_customer(
     if unfiltered:
         return _scoped_key_customer(client, configured, unfiltered, previous)
     return None
+
+
+def _check_same_client(previous: Optional[PreviousProbe], kind: KeyKind, customer_id: Optional[int]) -> None:
+    """Stop a run for another fulfilment client (or for all of them) on a warehouse that contains one client's data.
+
+    The purchase-order cursor is shared by all clients, so such a run would load only the other clients' latest
+    orders, not their history, and mix them into this client's suppliers.
+    """
+    if previous is None or previous.fulfilment_customer_id is None or customer_id == previous.fulfilment_customer_id:
+        return
+    if kind == KeyKind.SCOPED and customer_id is None:
+        # A scoped key whose client has no orders at all: there is nothing to mix in, and no client to compare.
+        return
+    expected = previous.fulfilment_customer_id
+    if kind == KeyKind.SCOPED:
+        raise ConfigurationError(
+            f"This warehouse contains the purchase orders of fulfilment client {expected}, but the scoped API key "
+            f"belongs to client {customer_id}. Use a key of client {expected} in sources.picqer.api_key, or load "
+            f"client {customer_id} into a new warehouse."
+        )
+    configured = "not set" if customer_id is None else str(customer_id)
+    raise ConfigurationError(
+        f"This warehouse contains the purchase orders of fulfilment client {expected}, but "
+        f"sources.picqer.fulfilment_customer_id is {configured}. Set it to {expected}, or load another client "
+        "into a new warehouse."
+    )
 
 
 def _check_fulfilment_customer(customer_id: Optional[int], customers: list[Row]) -> None:
