@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigValueCannotBeCoercedException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines import job
@@ -124,6 +124,10 @@ def _run_guarded(step: Callable[[], int]) -> int:
         return EXIT_KEY_KIND_CHANGED
     except (ConfigurationError, ConfigFieldMissingException) as error:
         logger.error("Configuration: %s", error)
+        return EXIT_CONFIGURATION
+    except ConfigValueCannotBeCoercedException as error:
+        # The message names the field and the type, never the value, which may be a secret.
+        logger.error("Configuration: %s. Correct it in .dlt/config.toml or its environment variable.", error)
         return EXIT_CONFIGURATION
     except PipelineStepFailed as error:
         cause = error.__context__ or error.__cause__

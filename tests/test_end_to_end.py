@@ -169,6 +169,17 @@ def test_invalid_configuration_exits_with_status_2(job) -> None:
     assert "sources.picqer.base_url" in completed.stderr
 
 
+def test_setting_of_the_wrong_type_exits_with_status_2(job) -> None:
+    _, env, _ = job
+    env = {**env, "SOURCES__PICQER__FULFILMENT_CUSTOMER_ID": "abc"}
+
+    completed = run_command(["extract"], env)
+
+    assert completed.returncode == 2
+    assert "fulfilment_customer_id" in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
 def test_missing_optiply_setting_stops_before_any_picqer_request(job) -> None:
     sandbox, env, warehouse = job
     env = {name: value for name, value in env.items() if name != "OPTIPLY__CLIENT_SECRET"}

@@ -53,7 +53,8 @@ def probe_key_kind(client: PicqerClient) -> KeyProbe:
         kind = KeyKind.SCOPED
     else:
         raise client.error_for(SUPPLIERS_PATH, response)
-    logger.info("Picqer key probe on %s: HTTP %d, key kind %s", SUPPLIERS_PATH, response.status_code, kind.value)
+    # A 401 may still come from a revoked key, which the extract detects next, so no kind is logged here.
+    logger.info("Picqer key probe on %s: HTTP %d", SUPPLIERS_PATH, response.status_code)
     return KeyProbe(kind, response.status_code, response.rows)
 
 
