@@ -127,7 +127,12 @@ def _run_guarded(step: Callable[[], int]) -> int:
         return EXIT_CONFIGURATION
     except ConfigValueCannotBeCoercedException as error:
         # The message names the field and the type, never the value, which may be a secret.
-        logger.error("Configuration: %s. Correct it in .dlt/config.toml or its environment variable.", error)
+        expected = getattr(error.hint, "__name__", str(error.hint))
+        logger.error(
+            "Configuration: the setting %s is not a valid %s. Correct it in .dlt/config.toml or in its environment "
+            "variable (SOURCES__PICQER__%s or OPTIPLY__%s).",
+            error.field_name, expected, error.field_name.upper(), error.field_name.upper(),
+        )
         return EXIT_CONFIGURATION
     except PipelineStepFailed as error:
         cause = error.__context__ or error.__cause__

@@ -59,21 +59,23 @@ def extract_picqer(
         params = {**purchase_order_params(last_updated), "offset": 0}
         first_order_page = FirstPage(last_updated, client.get_rows(PURCHASE_ORDERS_PATH, params))
     previous = previous_probe(warehouse)
+    # The client is checked before the key kind, so a run that could not go ahead anyway is never reported as an
+    # accepted (or refused) change of key kind.
+    customer_id = config.fulfilment_customer_id
+    if probe.kind == KeyKind.SCOPED and first_order_page is not None:
+        customer_id = _scoped_key_customer(client, config.fulfilment_customer_id, first_order_page.rows, previous)
+    _check_same_client(previous, probe.kind, customer_id)
+    customers: Optional[list[Row]] = None
+    if probe.kind == KeyKind.ADMIN:
+        customers = [row for page in client.iter_pages(FULFILMENT_CUSTOMERS_PATH) for row in page]
+        _check_fulfilment_customer(config.fulfilment_customer_id, customers)
+
     try:
         changed = check_key_kind_change(previous.kind if previous else None, probe.kind, accept_key_change)
     except KeyKindChangedError:
         if previous is not None:
             record_refused_change(warehouse, previous, probe.kind, config.fulfilment_customer_id, client.host)
         raise
-    customer_id = config.fulfilment_customer_id
-    if probe.kind == KeyKind.SCOPED and first_order_page is not None:
-        customer_id = _scoped_key_customer(client, config.fulfilment_customer_id, first_order_page.rows, previous)
-
-    customers: Optional[list[Row]] = None
-    if probe.kind == KeyKind.ADMIN:
-        customers = [row for page in client.iter_pages(FULFILMENT_CUSTOMERS_PATH) for row in page]
-        _check_fulfilment_customer(config.fulfilment_customer_id, customers)
-    _check_same_client(previous, probe.kind, customer_id)
 
     logger.info(
         "Extracting Picqer from %s (%s key) into %s (%s)",
