@@ -13,7 +13,7 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException, Con
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines import job
-from pipelines.config import ConfigurationError
+from pipelines.config import ConfigurationError, describe_mistyped_setting
 from pipelines.optiply.errors import OptiplyError
 from pipelines.optiply.plan import PlanError
 from pipelines.picqer.client import PicqerError
@@ -126,13 +126,7 @@ def _run_guarded(step: Callable[[], int]) -> int:
         logger.error("Configuration: %s", error)
         return EXIT_CONFIGURATION
     except ConfigValueCannotBeCoercedException as error:
-        # The message names the field and the type, never the value, which may be a secret.
-        expected = getattr(error.hint, "__name__", str(error.hint))
-        logger.error(
-            "Configuration: the setting %s is not a valid %s. Correct it in .dlt/config.toml or in its environment "
-            "variable (SOURCES__PICQER__%s or OPTIPLY__%s).",
-            error.field_name, expected, error.field_name.upper(), error.field_name.upper(),
-        )
+        logger.error("Configuration: %s", describe_mistyped_setting(error.field_name, error.hint))
         return EXIT_CONFIGURATION
     except PipelineStepFailed as error:
         cause = error.__context__ or error.__cause__

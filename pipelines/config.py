@@ -104,3 +104,23 @@ def _is_loopback(hostname: str) -> bool:
         return ipaddress.ip_address(hostname).is_loopback
     except ValueError:
         return False
+
+
+# Plain words for the types a setting can be mistyped as, for messages to people who edit TOML files.
+TYPE_WORDS = {int: "whole number", float: "number", bool: "true or false"}
+
+
+def describe_mistyped_setting(field_name: str, hint: object) -> str:
+    """Return a message for a setting whose value dlt could not convert, naming where it is set but not its value.
+
+    The value is left out because the field may be a secret.
+    """
+    expected = TYPE_WORDS.get(hint, "value of the expected type") if isinstance(hint, type) else "valid value"
+    for section, spec in (("sources.picqer", PicqerConfiguration), ("optiply", OptiplyConfiguration)):
+        if field_name in spec.__dataclass_fields__:
+            variable = f"{section.replace('.', '__')}__{field_name}".upper()
+            return (
+                f"{section}.{field_name} must be a {expected}. Correct it in .dlt/config.toml or in the environment "
+                f"variable {variable}."
+            )
+    return f"The setting {field_name} must be a {expected}. Correct it in .dlt/config.toml or its environment variable."

@@ -176,7 +176,9 @@ def test_setting_of_the_wrong_type_exits_with_status_2(job) -> None:
     completed = run_command(["extract"], env)
 
     assert completed.returncode == 2
-    assert "fulfilment_customer_id" in completed.stderr
+    assert "sources.picqer.fulfilment_customer_id must be a whole number" in completed.stderr
+    assert "SOURCES__PICQER__FULFILMENT_CUSTOMER_ID" in completed.stderr
+    assert "abc" not in completed.stderr
     assert "Traceback" not in completed.stderr
 
 

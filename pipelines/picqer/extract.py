@@ -130,7 +130,8 @@ def _scoped_key_customer(
         if configured is not None and configured != inferred:
             raise ConfigurationError(
                 f"sources.picqer.fulfilment_customer_id is {configured}, but the scoped API key belongs to "
-                f"fulfilment client {inferred}. Set it to {inferred}, or remove it."
+                f"fulfilment client {inferred}. Use a key of client {configured}, or set the client to {inferred} "
+                f"(or remove it) for a warehouse of client {inferred}."
             )
         return int(inferred)
     if configured is not None:
