@@ -169,7 +169,7 @@ def test_invalid_configuration_exits_with_status_2(job) -> None:
     assert "sources.picqer.base_url" in completed.stderr
 
 
-def test_setting_of_the_wrong_type_exits_with_status_2(job) -> None:
+def test_mistyped_setting_exits_2(job) -> None:
     _, env, _ = job
     env = {**env, "SOURCES__PICQER__FULFILMENT_CUSTOMER_ID": "abc"}
 

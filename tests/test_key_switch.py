@@ -75,7 +75,7 @@ def optiply_suppliers_per_real_supplier(sandbox: Sandbox, warehouse: Path) -> di
 
 
 def assert_one_optiply_supplier_per_real_supplier(sandbox: Sandbox, warehouse: Path) -> None:
-    """Check that Optiply holds no two suppliers, ignored ones included, for one real supplier."""
+    """Check that Optiply contains no two suppliers, ignored ones included, for one real supplier."""
     duplicated = {
         real: sorted(ids) for real, ids in optiply_suppliers_per_real_supplier(sandbox, warehouse).items() if len(ids) > 1
     }
@@ -194,7 +194,7 @@ def test_switching_back_and_forth_never_duplicates(switching_job) -> None:
     assert len(query(warehouse, "select * from analytics.key_scope_changes")) == 2
 
 
-def test_scoped_key_adopts_a_synced_supplier_by_a_misspelt_name(switching_job) -> None:
+def test_misspelt_name_adopts_synced_supplier(switching_job) -> None:
     """Optiply's own sync made 'Bakker Logistics B.V.'; client 12's orders only spell it 'Bakker Logsitics B.V.'."""
     sandbox, scoped, _, warehouse = switching_job
 

@@ -156,6 +156,6 @@ def test_merge_candidates_capped_per_supplier(tmp_path: Path) -> None:
         ).fetchall()
     keys = {key for pair in pairs for key in pair}
     assert len(keys) == len(cities)
-    # Every supplier proposes three pairs, so the union holds at least 15 and at most 30 of the 45.
+    # Every supplier proposes three pairs, so the union contains at least 15 and at most 30 of the 45.
     assert 15 <= len(pairs) <= 30
     assert all(sum(key in pair for pair in pairs) >= 3 for key in keys)

@@ -439,22 +439,19 @@ vanished_planned as (
 
 ),
 
-final as (
+all_planned as (
 
-    select
-        cast(supplier_key as varchar) as supplier_key,
-        cast(remote_id as varchar) as remote_id,
-        cast(export_action as varchar) as export_action,
-        cast(optiply_supplier_id as bigint) as optiply_supplier_id,
-        cast(adopted_by as varchar) as adopted_by,
-        cast(replaces_supplier_key as varchar) as replaces_supplier_key,
-        cast(payload as varchar) as payload,
-        cast(payload_hash as varchar) as payload_hash,
-        false as is_vanished
-
+    select *, false as is_vanished
     from planned
 
     union all
+
+    select *
+    from vanished_planned
+
+),
+
+final as (
 
     select
         cast(supplier_key as varchar) as supplier_key,
@@ -467,7 +464,7 @@ final as (
         cast(payload_hash as varchar) as payload_hash,
         is_vanished
 
-    from vanished_planned
+    from all_planned
 
 )
 
